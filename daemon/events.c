@@ -1,0 +1,110 @@
+/*
+ * The event log: every state change is stored with a sequence number
+ * (store.c) and handed to the subscribers following /v1/events, so a
+ * client that reconnects with since=SEQ misses nothing.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "unikd.h"
+
+int64_t
+unikd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+json_t *
+unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
+    const char *vm, const char *data)
+{
+	char when[64];
+	struct tm tm;
+	time_t secs = (time_t)(time_ms / 1000);
+	json_t *obj = NULL, *extra;
+
+	gmtime_r(&secs, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(time_ms % 1000));
+	if (data != NULL && (extra = json_loads(data, 0, NULL)) != NULL) {
+		if (json_is_object(extra))
+			obj = extra;
+		else
+			json_decref(extra);
+	}
+	if (obj == NULL)
+		obj = json_object();
+	json_object_set_new(obj, "seq", json_integer(seq));
+	json_object_set_new(obj, "time", json_string(when));
+	json_object_set_new(obj, "type", json_string(type));
+	if (vm != NULL)
+		json_object_set_new(obj, "vm", json_string(vm));
+	return obj;
+}
+
+int64_t
+unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
+{
+	struct unikd_event_sub *sub, *next;
+	char *text = NULL, *line;
+	int64_t seq, now = unikd_now_ms();
+	json_t *obj;
+
+	if (data != NULL)
+		text = json_dumps(data, JSON_COMPACT);
+	seq = store_event_add(u->store, now, type, vm, text);
+	if (seq <= 0) {
+		log_warnx("event type=%s vm=%s not stored: %s", type,
+		    vm != NULL ? vm : "-", store_errmsg(u->store));
+		goto done;
+	}
+	obj = unikd_event_json(seq, now, type, vm, text);
+	line = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (line != NULL) {
+		TAILQ_FOREACH_SAFE(sub, &u->event_subs, entry, next)
+			sub->cb(sub->arg, seq, line);
+		free(line);
+	}
+	if (u->cf.events_max > 0 && seq % 1000 == 0)
+		store_event_prune(u->store, (int64_t)u->cf.events_max);
+done:
+	free(text);
+	json_decref(data);
+	return seq;
+}
+
+void
+unikd_event_subscribe(struct unikd *u, struct unikd_event_sub *sub)
+{
+	TAILQ_INSERT_TAIL(&u->event_subs, sub, entry);
+}
+
+void
+unikd_event_unsubscribe(struct unikd *u, struct unikd_event_sub *sub)
+{
+	TAILQ_REMOVE(&u->event_subs, sub, entry);
+}
+
+json_t *
+unikd_json_time(int64_t secs)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)secs;
+
+	if (secs == 0)
+		return json_null();
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(when);
+}

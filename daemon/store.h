@@ -1,0 +1,90 @@
+/*
+ * The state store: one SQLite database in WAL mode under the state
+ * directory, schema versioned and migrated on open. One table per kind of
+ * object. Every write is in a transaction. SQLite's error codes stop here:
+ * functions return 0 / -1 with errno set (ENOENT for a missing row, EEXIST
+ * for a duplicate, EIO for anything else) and keep the last SQLite message
+ * for store_errmsg().
+ */
+#ifndef UNIKD_STORE_H
+#define UNIKD_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* What unikd knows of a VM beyond its definition. */
+struct store_vm_runtime {
+	const char *state;	/* "created", "running", ... */
+	int64_t pid;		/* tender pid, 0 when none */
+	int64_t monitor_pid;	/* 0 when none */
+	int exit_status;	/* -1 when none yet */
+	const char *exit_reason;/* NULL when none yet */
+	int64_t restarts;
+	int64_t created_at;	/* unix seconds */
+	int64_t started_at;	/* 0 when never */
+	int64_t finished_at;	/* 0 when never */
+};
+
+/* One row of the vms table as read back. Strings live until the callback returns. */
+struct store_vm_row {
+	const char *name;
+	const char *spec;	/* the definition, JSON text */
+	struct store_vm_runtime rt;
+};
+
+struct store_event_row {
+	int64_t seq;
+	int64_t time_ms;	/* unix milliseconds */
+	const char *type;	/* "vm.running", ... */
+	const char *vm;		/* NULL when not about a VM */
+	const char *data;	/* JSON object text */
+};
+
+typedef int (*store_vm_cb)(void *arg, const struct store_vm_row *row);
+typedef int (*store_event_cb)(void *arg, const struct store_event_row *row);
+
+/*
+ * Opens (creating if missing) the database at path, sets WAL mode, checks
+ * it is a database unikd can use and migrates it to STORE_SCHEMA_VERSION.
+ * A file that is not a database, is corrupt, or has a newer schema is an
+ * error with a message in err; it is never replaced.
+ */
+int store_open(struct store **out, const char *path, char *err,
+    size_t errlen);
+void store_close(struct store *);
+const char *store_errmsg(struct store *);
+int store_schema_version(struct store *);
+
+/* Explicit transactions, for changes that span several calls. Calls
+ * made outside one run in their own transaction. Nesting is an error. */
+int store_begin(struct store *);
+int store_commit(struct store *);
+int store_rollback(struct store *);
+
+/* VMs. vm_insert fails with EEXIST when the name is taken. */
+int store_vm_insert(struct store *, const char *name, const char *spec,
+    const struct store_vm_runtime *rt);
+int store_vm_update_spec(struct store *, const char *name, const char *spec);
+int store_vm_update_runtime(struct store *, const char *name,
+    const struct store_vm_runtime *rt);
+int store_vm_delete(struct store *, const char *name);
+/* Calls cb for each VM, by name; a non-zero return from cb stops and is returned. */
+int store_vm_foreach(struct store *, store_vm_cb cb, void *arg);
+int store_vm_count(struct store *, int64_t *count);
+
+/* Events: returns the new event's sequence number (> 0), or -1. */
+int64_t store_event_add(struct store *, int64_t time_ms, const char *type,
+    const char *vm, const char *data);
+/* Events with seq > since, oldest first; vm filters when not NULL; at
+ * most limit rows when limit > 0. */
+int store_event_foreach(struct store *, int64_t since, const char *vm,
+    int64_t limit, store_event_cb cb, void *arg);
+/* Keeps the newest max_count events. */
+int store_event_prune(struct store *, int64_t max_count);
+int64_t store_event_last_seq(struct store *);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * unikd: the host daemon. Reads the config, opens the state store,
+ * re-adopts the monitors of running VMs, serves the control API and runs
+ * the event loop. SIGTERM/SIGINT stop it and leave every VM running under
+ * its monitor; SIGHUP re-reads what can be re-read of the config.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "api.h"
+#include "log.h"
+#include "store.h"
+#include "unikd.h"
+#include "vm.h"
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: unikd [-dnv] [-f file]\n");
+	exit(2);
+}
+
+const struct unikd_tender *
+unikd_tender_find(const struct unikd *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->ntenders; i++)
+		if (strcmp(u->tenders[i].driver->name, name) == 0)
+			return &u->tenders[i];
+	return NULL;
+}
+
+void
+unikd_probe_tenders(struct unikd *u)
+{
+	const struct tender_driver *const *d;
+	const struct conf_tender *tc;
+	struct unikd_tender *t;
+	const char *path;
+
+	u->ntenders = 0;
+	for (d = tender_drivers; *d != NULL; d++) {
+		if (u->ntenders == sizeof(u->tenders) / sizeof(u->tenders[0]))
+			break;
+		t = &u->tenders[u->ntenders++];
+		memset(t, 0, sizeof(*t));
+		t->driver = *d;
+		tc = conf_tender_find(&u->cf, (*d)->name);
+		path = tc != NULL && tc->path != NULL ? tc->path :
+		    (*d)->default_path;
+		if (path == NULL) {
+			snprintf(t->version, sizeof(t->version),
+			    "no path configured ([tender.%s] path)",
+			    (*d)->name);
+			continue;
+		}
+		snprintf(t->path, sizeof(t->path), "%s", path);
+		t->available = (*d)->probe(path, t->version,
+		    sizeof(t->version)) == 0;
+		log_info("tender=%s path=%s available=%s version=\"%s\"",
+		    (*d)->name, path, t->available ? "yes" : "no", t->version);
+	}
+}
+
+/* Resolves tender_user, tender_group and admin_group; each missing one
+ * is reported on errf. Returns the number of problems. */
+static int
+unikd_resolve_ids(struct unikd *u, FILE *errf)
+{
+	struct passwd *pw;
+	struct group *gr;
+	int problems = 0;
+
+	if ((pw = getpwnam(u->cf.tender_user)) == NULL) {
+		fprintf(errf, "unikd.tender_user: no such user '%s'\n",
+		    u->cf.tender_user);
+		problems++;
+	} else
+		u->tender_uid = pw->pw_uid;
+	if ((gr = getgrnam(u->cf.tender_group)) == NULL) {
+		fprintf(errf, "unikd.tender_group: no such group '%s'\n",
+		    u->cf.tender_group);
+		problems++;
+	} else
+		u->tender_gid = gr->gr_gid;
+	if ((gr = getgrnam(u->cf.admin_group)) == NULL) {
+		fprintf(errf, "unikd.admin_group: no such group '%s'\n",
+		    u->cf.admin_group);
+		problems++;
+	} else
+		u->admin_gid = gr->gr_gid;
+	return problems;
+}
+
+static void
+unikd_read_conf(struct unikd *u, const char *path, bool check)
+{
+	int problems;
+
+	conf_defaults(&u->cf);
+	if (path == NULL && access(CONF_DEFAULT_PATH, F_OK) == 0)
+		path = CONF_DEFAULT_PATH;
+	if (path != NULL) {
+		problems = conf_load(&u->cf, path, stderr);
+		if (problems != 0)
+			exit(1);
+		u->conf_path = strdup(path);
+	}
+	problems = unikd_resolve_ids(u, stderr);
+	if (problems != 0)
+		exit(1);
+	if (check) {
+		printf("configuration OK\n");
+		exit(0);
+	}
+	if (u->cf.max_memory == 0) {
+		struct sysinfo si;
+
+		if (sysinfo(&si) == 0)
+			u->cf.max_memory = (uint64_t)si.totalram *
+			    si.mem_unit / (1024 * 1024);
+	}
+}
+
+static void
+unikd_mkdir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == -1 && errno != EEXIST)
+		fatal("mkdir %s", path);
+}
+
+/* Makes the directories, takes the daemon lock; true when this is the
+ * first start since the host booted (run_dir is on tmpfs). */
+static bool
+unikd_prepare_dirs(struct unikd *u)
+{
+	char path[4096];
+	bool boot;
+	int fd;
+
+	unikd_mkdir(u->cf.state_dir, 0755);
+	unikd_mkdir(u->cf.run_dir, 0755);
+	snprintf(path, sizeof(path), "%s/vms", u->cf.state_dir);
+	unikd_mkdir(path, 0750);
+	snprintf(path, sizeof(path), "%s/vm", u->cf.run_dir);
+	unikd_mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/unikd.lock", u->cf.run_dir);
+	u->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (u->lock_fd == -1)
+		fatal("open %s", path);
+	if (flock(u->lock_fd, LOCK_EX | LOCK_NB) == -1)
+		fatalx("another unikd is running (it holds %s)", path);
+	snprintf(path, sizeof(path), "%s/booted", u->cf.run_dir);
+	boot = access(path, F_OK) == -1;
+	if (boot && (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0644)) != -1)
+		close(fd);
+	return boot;
+}
+
+static void
+unikd_keep(const char *key, char **fresh, char **current)
+{
+	char *tmp;
+
+	if (strcmp(*fresh, *current) != 0)
+		log_warnx("reload: %s changed; it takes effect at restart",
+		    key);
+	tmp = *fresh;
+	*fresh = *current;
+	*current = tmp;
+}
+
+static void
+unikd_reload(struct unikd *u)
+{
+	struct conf fresh;
+	uint64_t max_memory = u->cf.max_memory;
+
+	if (u->conf_path == NULL) {
+		log_info("action=reload result=\"no config file\"");
+		return;
+	}
+	conf_defaults(&fresh);
+	if (conf_load(&fresh, u->conf_path, stderr) != 0) {
+		log_warnx("action=reload result=\"kept the running "
+		    "configuration\"");
+		conf_free(&fresh);
+		return;
+	}
+	unikd_keep("unikd.socket", &fresh.socket, &u->cf.socket);
+	unikd_keep("unikd.state_dir", &fresh.state_dir, &u->cf.state_dir);
+	unikd_keep("unikd.run_dir", &fresh.run_dir, &u->cf.run_dir);
+	unikd_keep("unikd.admin_group", &fresh.admin_group,
+	    &u->cf.admin_group);
+	unikd_keep("unikd.tender_user", &fresh.tender_user,
+	    &u->cf.tender_user);
+	unikd_keep("unikd.tender_group", &fresh.tender_group,
+	    &u->cf.tender_group);
+	conf_free(&u->cf);
+	u->cf = fresh;
+	if (u->cf.max_memory == 0)
+		u->cf.max_memory = max_memory;
+	log_set_level(u->cf.log_level);
+	unikd_probe_tenders(u);
+	log_info("action=reload result=ok");
+}
+
+static void
+unikd_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct unikd *u = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		unikd_reload(u);
+		break;
+	default:
+		log_info("action=shutdown signal=%d vms=\"left running\"",
+		    (int)sig);
+		u->shutting_down = true;
+		event_base_loopbreak(u->base);
+		break;
+	}
+}
+
+static int
+unikd_listen_fd(void)
+{
+#ifdef HAVE_LIBSYSTEMD
+	int n = sd_listen_fds(1);
+
+	if (n > 1)
+		log_warnx("systemd passed %d sockets; using the first", n);
+	if (n >= 1)
+		return SD_LISTEN_FDS_START;
+#endif
+	return -1;
+}
+
+static void
+unikd_notify_ready(struct unikd *u)
+{
+#ifdef HAVE_LIBSYSTEMD
+	struct vm *vm;
+	size_t running = 0;
+
+	TAILQ_FOREACH(vm, &u->vms, entry)
+		if (vm_is_active(vm))
+			running++;
+	sd_notifyf(0, "READY=1\nSTATUS=%zu VMs running", running);
+#else
+	(void)u;
+#endif
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct unikd u = {0};
+	struct event *sigs[3];
+	const int signos[3] = {SIGTERM, SIGINT, SIGHUP};
+	const char *conf_path = NULL;
+	char dbpath[4096], err[1024];
+	bool check = false, foreground = false, boot;
+	int ch, verbose = 0, listen_fd;
+	size_t i;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = true;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("unikd", LOG_LEVEL_INFO);
+	unikd_read_conf(&u, conf_path, check);
+	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : u.cf.log_level);
+	TAILQ_INIT(&u.vms);
+	TAILQ_INIT(&u.event_subs);
+	signal(SIGPIPE, SIG_IGN);
+	listen_fd = unikd_listen_fd();
+	if (!foreground && daemon(0, 1) == -1)
+		fatal("daemon");
+	boot = unikd_prepare_dirs(&u);
+	snprintf(dbpath, sizeof(dbpath), "%s/unikd.db", u.cf.state_dir);
+	if (store_open(&u.store, dbpath, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((u.base = event_base_new()) == NULL)
+		fatalx("cannot make the event loop");
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(u.base, signos[i], unikd_signal, &u);
+		evsignal_add(sigs[i], NULL);
+	}
+	u.started_at = time(NULL);
+	unikd_probe_tenders(&u);
+	if (vm_init(&u, boot) == -1)
+		fatalx("cannot load the VMs from %s", dbpath);
+	if (api_start(&u, listen_fd) == -1)
+		fatalx("cannot serve the control API");
+	log_info("action=ready pid=%d socket=%s state_dir=%s vms=%zu",
+	    (int)getpid(), u.cf.socket, u.cf.state_dir, u.nvms);
+	unikd_notify_ready(&u);
+	event_base_dispatch(u.base);
+
+	api_stop(&u);
+	vm_shutdown(&u);
+	store_close(u.store);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(u.base);
+	conf_free(&u.cf);
+	free(u.conf_path);
+	close(u.lock_fd);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * The daemon context: one struct unikd holds the event loop, the config,
+ * the store, the VM table and the API server. Everything reaches state
+ * through it; there are no other mutable globals.
+ */
+#ifndef UNIKD_UNIKD_H
+#define UNIKD_UNIKD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "conf.h"
+
+/* glibc's sys/queue.h lacks the _SAFE iterators. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                         \
+	for ((var) = TAILQ_FIRST((head));                                   \
+	     (var) && ((tvar) = TAILQ_NEXT((var), field), 1);               \
+	     (var) = (tvar))
+#endif
+#include "tender.h"
+
+struct event_base;
+struct event;
+struct store;
+struct api;
+struct vm;
+struct vm_table;
+
+/* What a probe found for one driver, shown in /v1/info. */
+struct unikd_tender {
+	const struct tender_driver *driver;
+	char path[4096];
+	char version[256];	/* or the reason it is unavailable */
+	bool available;
+};
+
+/* A subscriber to the event stream (GET /v1/events?follow=true). */
+struct unikd_event_sub {
+	void (*cb)(void *arg, int64_t seq, const char *line);
+	void *arg;
+	TAILQ_ENTRY(unikd_event_sub) entry;
+};
+
+TAILQ_HEAD(vm_list, vm);
+
+struct unikd {
+	struct event_base *base;
+	char *conf_path;
+	struct conf cf;
+	struct store *store;
+	struct api *api;
+
+	struct vm_table *vm_table;	/* name -> vm, O(1) */
+	struct vm_list vms;		/* in creation order */
+	size_t nvms;
+
+	struct unikd_tender tenders[16];
+	size_t ntenders;
+
+	uid_t tender_uid;
+	gid_t tender_gid;
+	gid_t admin_gid;
+
+	TAILQ_HEAD(, unikd_event_sub) event_subs;
+
+	int64_t started_at;
+	bool shutting_down;
+	int lock_fd;			/* flock on run_dir/unikd.lock */
+};
+
+/*
+ * Records an event in the store and hands it to every subscriber. data
+ * (may be NULL) is consumed. The line given to subscribers is the JSON
+ * object {"seq", "time", "type", "vm"?, ...data} without a newline.
+ */
+int64_t unikd_event(struct unikd *, const char *type, const char *vm,
+    json_t *data);
+void unikd_event_subscribe(struct unikd *, struct unikd_event_sub *);
+void unikd_event_unsubscribe(struct unikd *, struct unikd_event_sub *);
+/* An event row as the JSON object clients see; caller frees. */
+json_t *unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
+    const char *vm, const char *data);
+
+/* The driver status for a tender name, or NULL if unknown. */
+const struct unikd_tender *unikd_tender_find(const struct unikd *,
+    const char *name);
+
+int64_t unikd_now_ms(void);
+/* RFC 3339 UTC string for unix seconds, or JSON null when secs is 0. */
+json_t *unikd_json_time(int64_t secs);
+/* Re-reads which tender binaries are there and their versions. */
+void unikd_probe_tenders(struct unikd *);
+
+#endif

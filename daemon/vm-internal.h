@@ -1,0 +1,37 @@
+/* What vm.c, vm-run.c and vm-console.c share; not for other modules. */
+#ifndef UNIKD_VM_INTERNAL_H
+#define UNIKD_VM_INTERNAL_H
+
+#include <stddef.h>
+
+#include "vm.h"
+
+/* run_dir/vm/NAME.sock, run_dir/vm/NAME.exit, state_dir/vms/NAME,
+ * state_dir/vms/NAME/console.log */
+void vm_path_socket(const struct vm *, char *buf, size_t len);
+void vm_path_exit(const struct vm *, char *buf, size_t len);
+void vm_path_dir(const struct vm *, char *buf, size_t len);
+void vm_path_console(const struct vm *, char *buf, size_t len);
+
+/* Writes the runtime part of the VM to the store. */
+void vm_save(struct vm *);
+/* Calls every watch's done and detaches them all. */
+void vm_watches_done(struct vm *);
+
+/* vm-run.c */
+/* Spawns the monitor for a start; e filled on failure. */
+int vm_run_spawn(struct vm *, struct uerr *e);
+/* Connects to the monitor of a VM the store says is active. */
+void vm_run_adopt(struct vm *);
+/* Ends the VM's monitor connection; the tender keeps running, and
+ * when kill is true it is sent SIGKILL and its exit record removed. */
+void vm_run_detach(struct vm *, bool kill);
+void vm_timer_cancel(struct vm *);
+/* Arms the VM's one timer (stop timeout or restart delay) for ms. */
+void vm_timer_set(struct vm *, void (*cb)(int, short, void *), unsigned ms);
+
+/* vm-console.c */
+/* Removes the console log files and the VM's state directory. */
+void vm_console_remove(struct vm *);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * Running VMs: a start builds the tender's command through its driver and
+ * hands it to a new unikd-monitor; the monitor reports the tender's pid,
+ * console output and exit; an exit goes through the restart policy. A
+ * restarted unikd re-adopts running monitors through their sockets, and
+ * reads the exit record of one whose tender ended while unikd was down.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "restart.h"
+#include "tender.h"
+#include "uerr.h"
+#include "unikd.h"
+#include "vm-internal.h"
+
+static void vm_on_hello(void *, pid_t, pid_t, int64_t);
+static void vm_on_error(void *, const char *);
+static void vm_on_output(void *, const void *, size_t);
+static void vm_on_exit(void *, const struct monitor_exit *);
+static void vm_on_lost(void *);
+
+static const struct monitor_cbs vm_monitor_cbs = {
+	.hello = vm_on_hello,
+	.error = vm_on_error,
+	.output = vm_on_output,
+	.exit = vm_on_exit,
+	.lost = vm_on_lost,
+};
+
+void
+vm_timer_cancel(struct vm *vm)
+{
+	if (vm->timer != NULL)
+		evtimer_del(vm->timer);
+}
+
+void
+vm_timer_set(struct vm *vm, void (*cb)(int, short, void *), unsigned ms)
+{
+	struct timeval tv = {
+		.tv_sec = ms / 1000,
+		.tv_usec = (ms % 1000) * 1000,
+	};
+
+	if (vm->timer != NULL)
+		event_free(vm->timer);
+	vm->timer = evtimer_new(vm->u->base, cb, vm);
+	if (vm->timer == NULL)
+		fatalx("vm=%s: cannot make a timer", vm->spec.name);
+	evtimer_add(vm->timer, &tv);
+}
+
+static int
+vm_mkdirs(struct vm *vm, struct uerr *e)
+{
+	char dir[4096];
+
+	vm_path_dir(vm, dir, sizeof(dir));
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		return uerr_set(e, UERR_INTERNAL, "vm '%s': mkdir %s: %s",
+		    vm->spec.name, dir, strerror(errno));
+	return 0;
+}
+
+int
+vm_run_spawn(struct vm *vm, struct uerr *e)
+{
+	struct unikd *u = vm->u;
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+	const struct unikd_tender *t = unikd_tender_find(u, vm->spec.tender);
+	struct tender_cmd cmd = {0};
+	struct monitor_spec ms = {0};
+	char sock[4096], exitp[4096], console[4096], err[512];
+	static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	char *env[] = {env_path, NULL};
+	struct stat st;
+	int rc;
+
+	if (d == NULL || t == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': unknown tender '%s'", vm->spec.name,
+		    vm->spec.tender);
+	if (!t->available)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': tender '%s' is not available: %s",
+		    vm->spec.name, vm->spec.tender, t->version);
+	if (stat(vm->spec.image, &st) == -1 || !S_ISREG(st.st_mode))
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': image %s: %s", vm->spec.name, vm->spec.image,
+		    errno != 0 ? strerror(errno) : "not a regular file");
+	if (d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
+	    &cmd, e) == -1)
+		return -1;
+	if (vm_mkdirs(vm, e) == -1)
+		goto fail;
+	vm_path_socket(vm, sock, sizeof(sock));
+	vm_path_exit(vm, exitp, sizeof(exitp));
+	vm_path_console(vm, console, sizeof(console));
+	unlink(exitp);	/* a record of an earlier run, already counted */
+	ms.vm = vm->spec.name;
+	ms.argv = cmd.argv;
+	ms.env = env;
+	ms.fds = cmd.fds;
+	ms.fd_targets = cmd.fd_targets;
+	ms.nfds = cmd.nfds;
+	ms.uid = u->tender_uid;
+	ms.gid = u->tender_gid;
+	ms.cpus = vm->spec.cpus;
+	ms.ncpus = vm->spec.ncpus;
+	ms.console = console;
+	ms.console_max = u->cf.console_max_size;
+	ms.console_files = u->cf.console_files;
+	ms.socket = sock;
+	ms.exit_file = exitp;
+	ms.monitor_path = u->cf.monitor;
+	rc = monitor_spawn(u->base, &ms, &vm_monitor_cbs, vm, &vm->monitor,
+	    err, sizeof(err));
+	if (rc == -1) {
+		uerr_set(e, UERR_INTERNAL, "vm '%s': cannot start its monitor: %s",
+		    vm->spec.name, err);
+		goto fail;
+	}
+	tender_cmd_free(&cmd);
+	vm->state = VM_STARTING;
+	vm->pid = 0;
+	vm->monitor_pid = 0;
+	vm->stop_requested = false;
+	vm->restart_requested = false;
+	vm->restart_at = 0;
+	vm->started_at = time(NULL);
+	vm_save(vm);
+	log_info("vm=%s action=start tender=%s", vm->spec.name, d->name);
+	unikd_event(u, "vm.starting", vm->spec.name, NULL);
+	return 0;
+fail:
+	tender_cmd_free(&cmd);
+	return -1;
+}
+
+void
+vm_run_adopt(struct vm *vm)
+{
+	char sock[4096];
+
+	vm_path_socket(vm, sock, sizeof(sock));
+	if (monitor_connect(vm->u->base, sock, &vm_monitor_cbs, vm,
+	    &vm->monitor) == 0) {
+		log_info("vm=%s action=adopt pid=%d", vm->spec.name,
+		    (int)vm->pid);
+		if (vm->state == VM_STOPPING) {
+			/* the stop timer died with the previous unikd */
+			vm->stop_requested = true;
+			vm_kill(vm, SIGKILL, NULL);
+		}
+		return;
+	}
+	log_info("vm=%s action=adopt monitor=gone", vm->spec.name);
+	vm_on_lost(vm);
+}
+
+/* Someone killed by force-removal: wait for its exit, then tidy up. */
+struct vm_reaper {
+	struct monitor *monitor;
+	char exit_path[4096];
+};
+
+static void
+vm_reaper_end(void *arg)
+{
+	struct vm_reaper *r = arg;
+
+	unlink(r->exit_path);
+	monitor_free(r->monitor);
+	free(r);
+}
+
+static void
+vm_reaper_exit(void *arg, const struct monitor_exit *ex)
+{
+	(void)ex;
+	vm_reaper_end(arg);
+}
+
+static void
+vm_reaper_error(void *arg, const char *msg)
+{
+	(void)msg;
+	vm_reaper_end(arg);
+}
+
+static const struct monitor_cbs vm_reaper_cbs = {
+	.exit = vm_reaper_exit,
+	.error = vm_reaper_error,
+	.lost = vm_reaper_end,
+};
+
+/* monitor.h gives no way to re-point callbacks, so the reaper opens its
+ * own connection before unikd's is closed. */
+void
+vm_run_detach(struct vm *vm, bool kill)
+{
+	struct vm_reaper *r;
+	char sock[4096];
+
+	vm_timer_cancel(vm);
+	if (vm->monitor == NULL)
+		goto unlink_exit;
+	if (kill) {
+		vm_path_socket(vm, sock, sizeof(sock));
+		if ((r = calloc(1, sizeof(*r))) != NULL) {
+			vm_path_exit(vm, r->exit_path, sizeof(r->exit_path));
+			if (monitor_connect(vm->u->base, sock, &vm_reaper_cbs,
+			    r, &r->monitor) == -1) {
+				free(r);
+				r = NULL;
+			}
+		}
+		monitor_signal(vm->monitor, SIGKILL);
+	}
+	monitor_free(vm->monitor);
+	vm->monitor = NULL;
+unlink_exit:
+	if (kill) {
+		vm_path_exit(vm, sock, sizeof(sock));
+		unlink(sock);
+	}
+}
+
+static void
+vm_on_hello(void *arg, pid_t pid, pid_t monitor_pid, int64_t started_at)
+{
+	struct vm *vm = arg;
+	bool starting = vm->state == VM_STARTING;
+
+	vm->pid = pid;
+	vm->monitor_pid = monitor_pid;
+	vm->started_at = started_at;
+	if (starting)
+		vm->state = VM_RUNNING;
+	vm_save(vm);
+	if (starting) {
+		log_info("vm=%s action=running pid=%d monitor=%d",
+		    vm->spec.name, (int)pid, (int)monitor_pid);
+		unikd_event(vm->u, "vm.running", vm->spec.name,
+		    json_pack("{s:i, s:i}", "pid", (int)pid, "monitor_pid",
+			(int)monitor_pid));
+	}
+}
+
+static void
+vm_on_output(void *arg, const void *buf, size_t len)
+{
+	struct vm *vm = arg;
+	struct vm_watch *w, *next;
+
+	TAILQ_FOREACH_SAFE(w, &vm->watches, entry, next)
+		if (w->output != NULL)
+			w->output(w->arg, buf, len);
+}
+
+static void
+vm_restart_timer(int fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	struct uerr err = {0};
+	unsigned streak = vm->streak + 1;
+
+	(void)fd;
+	(void)what;
+	vm->restart_at = 0;
+	if (vm_run_spawn(vm, &err) == -1) {
+		log_warnx("vm=%s action=restart error=\"%s\"", vm->spec.name,
+		    err.message);
+		vm->state = VM_FAILED;
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+		    "restart failed: %.200s", err.message);
+		vm_save(vm);
+		unikd_event(vm->u, "vm.failed", vm->spec.name,
+		    json_pack("{s:s}", "exit_reason", vm->exit_reason));
+		vm_watches_done(vm);
+		return;
+	}
+	vm->streak = streak;
+	vm->restarts++;
+	vm_save(vm);
+}
+
+/* The tender is gone: record why, then restart, give up or rest. */
+static void
+vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
+    const char *reason)
+{
+	struct unikd *u = vm->u;
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+	enum restart_action action;
+	unsigned delay = 0;
+	char path[4096];
+
+	vm_timer_cancel(vm);
+	if (vm->monitor != NULL) {
+		monitor_free(vm->monitor);
+		vm->monitor = NULL;
+	}
+	vm->exit_status = tender_exit_status(wstatus);
+	if (reason != NULL)
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
+		    reason);
+	else if (d != NULL && d->exit_reason != NULL)
+		d->exit_reason(wstatus, vm->exit_reason,
+		    sizeof(vm->exit_reason));
+	else
+		tender_exit_reason(wstatus, vm->exit_reason,
+		    sizeof(vm->exit_reason));
+	vm->pid = 0;
+	vm->monitor_pid = 0;
+	vm->finished_at = finished_at;
+	if (vm->started_at != 0 &&
+	    finished_at - vm->started_at >= RESTART_STREAK_RESET_SECONDS)
+		vm->streak = 0;
+	action = restart_decide(&vm->spec.restart, wstatus,
+	    vm->stop_requested || vm->restart_requested, vm->streak,
+	    u->cf.restart_backoff_ms, u->cf.restart_backoff_max_ms, &delay);
+	vm->state = action == RESTART_ACTION_GIVE_UP ? VM_FAILED : VM_EXITED;
+	vm_save(vm);
+	vm_path_exit(vm, path, sizeof(path));
+	unlink(path);	/* counted in the store now */
+	log_info("vm=%s action=exited status=%d reason=\"%s\"", vm->spec.name,
+	    vm->exit_status, vm->exit_reason);
+	unikd_event(u, "vm.exited", vm->spec.name,
+	    json_pack("{s:i, s:s}", "exit_status", vm->exit_status,
+		"exit_reason", vm->exit_reason));
+	if (vm->restart_requested) {
+		struct uerr err = {0};
+
+		vm->restart_requested = false;
+		if (vm_start(vm, &err) == 0)
+			return;
+		log_warnx("vm=%s action=restart error=\"%s\"", vm->spec.name,
+		    err.message);
+	} else if (action == RESTART_ACTION_RESTART) {
+		vm->restart_at = unikd_now_ms() + delay;
+		log_info("vm=%s action=restarting attempt=%u delay_ms=%u",
+		    vm->spec.name, vm->streak + 1, delay);
+		unikd_event(u, "vm.restarting", vm->spec.name,
+		    json_pack("{s:i, s:i}", "attempt", (int)vm->streak + 1,
+			"delay_ms", (int)delay));
+		vm_timer_set(vm, vm_restart_timer, delay);
+		return;
+	} else if (action == RESTART_ACTION_GIVE_UP) {
+		log_warnx("vm=%s action=failed restarts=%u reason=\"%s\"",
+		    vm->spec.name, vm->streak, vm->exit_reason);
+		unikd_event(u, "vm.failed", vm->spec.name,
+		    json_pack("{s:s, s:i}", "exit_reason", vm->exit_reason,
+			"restarts", (int)vm->streak));
+	}
+	vm_watches_done(vm);
+}
+
+static void
+vm_on_exit(void *arg, const struct monitor_exit *ex)
+{
+	vm_exited(arg, ex->wstatus, ex->finished_at, NULL);
+}
+
+static void
+vm_on_error(void *arg, const char *message)
+{
+	struct vm *vm = arg;
+
+	vm_timer_cancel(vm);
+	if (vm->monitor != NULL) {
+		monitor_free(vm->monitor);
+		vm->monitor = NULL;
+	}
+	vm->state = VM_FAILED;
+	vm->pid = 0;
+	vm->monitor_pid = 0;
+	vm->exit_status = -1;
+	vm->finished_at = time(NULL);
+	snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+	    "start failed: %.200s", message);
+	vm_save(vm);
+	log_warnx("vm=%s action=failed reason=\"%s\"", vm->spec.name,
+	    vm->exit_reason);
+	unikd_event(vm->u, "vm.failed", vm->spec.name,
+	    json_pack("{s:s}", "exit_reason", vm->exit_reason));
+	vm_watches_done(vm);
+}
+
+/*
+ * The monitor's connection closed with no exit message: either the tender
+ * ended while unikd was away (the exit record says how), or the monitor
+ * itself died, taking the tender with it (PR_SET_PDEATHSIG).
+ */
+static void
+vm_on_lost(void *arg)
+{
+	struct vm *vm = arg;
+	struct monitor_exit ex;
+	char path[4096];
+
+	vm_path_exit(vm, path, sizeof(path));
+	if (monitor_read_exit(path, &ex) == 0) {
+		vm_exited(vm, ex.wstatus, ex.finished_at, NULL);
+		return;
+	}
+	vm_exited(vm, SIGKILL, time(NULL), "monitor lost");
+}

@@ -1,0 +1,523 @@
+/*
+ * The VM manager: the table of VMs (name -> vm in O(1)), their
+ * definitions in the store, and the requests control/ makes of them.
+ * Running a VM through its monitor, restart policies and exits are in
+ * vm-run.c; console logs in vm-console.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "store.h"
+#include "tender.h"
+#include "uerr.h"
+#include "unikd.h"
+#include "vm-internal.h"
+
+#define VM_TABLE_SIZE 4096	/* buckets; max_vms defaults to as many */
+
+struct vm_table {
+	struct vm *buckets[VM_TABLE_SIZE];
+};
+
+static const char *const vm_state_names[] = {
+	[VM_CREATED] = "created",
+	[VM_STARTING] = "starting",
+	[VM_RUNNING] = "running",
+	[VM_STOPPING] = "stopping",
+	[VM_EXITED] = "exited",
+	[VM_FAILED] = "failed",
+};
+
+const char *
+vm_state_name(enum vm_state s)
+{
+	return vm_state_names[s];
+}
+
+static int
+vm_state_parse(const char *name, enum vm_state *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vm_state_names) / sizeof(vm_state_names[0]);
+	    i++) {
+		if (strcmp(name, vm_state_names[i]) == 0) {
+			*out = (enum vm_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool
+vm_is_active(const struct vm *vm)
+{
+	return vm->state == VM_STARTING || vm->state == VM_RUNNING ||
+	    vm->state == VM_STOPPING;
+}
+
+bool
+vm_is_final(const struct vm *vm)
+{
+	return vm->state == VM_CREATED || vm->state == VM_FAILED ||
+	    (vm->state == VM_EXITED && vm->restart_at == 0);
+}
+
+/* FNV-1a */
+static size_t
+vm_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % VM_TABLE_SIZE;
+}
+
+struct vm *
+vm_find(struct unikd *u, const char *name)
+{
+	struct vm *vm;
+
+	for (vm = u->vm_table->buckets[vm_hash(name)]; vm != NULL;
+	    vm = vm->hash_next)
+		if (strcmp(vm->spec.name, name) == 0)
+			return vm;
+	return NULL;
+}
+
+static void
+vm_table_insert(struct unikd *u, struct vm *vm)
+{
+	size_t h = vm_hash(vm->spec.name);
+
+	vm->hash_next = u->vm_table->buckets[h];
+	u->vm_table->buckets[h] = vm;
+	TAILQ_INSERT_TAIL(&u->vms, vm, entry);
+	u->nvms++;
+}
+
+static void
+vm_table_remove(struct unikd *u, struct vm *vm)
+{
+	struct vm **p = &u->vm_table->buckets[vm_hash(vm->spec.name)];
+
+	while (*p != NULL && *p != vm)
+		p = &(*p)->hash_next;
+	if (*p != NULL)
+		*p = vm->hash_next;
+	TAILQ_REMOVE(&u->vms, vm, entry);
+	u->nvms--;
+}
+
+static struct vm *
+vm_new(struct unikd *u)
+{
+	struct vm *vm;
+
+	if ((vm = calloc(1, sizeof(*vm))) == NULL)
+		return NULL;
+	vm->u = u;
+	vm->exit_status = -1;
+	TAILQ_INIT(&vm->watches);
+	return vm;
+}
+
+static void
+vm_free(struct vm *vm)
+{
+	vm_timer_cancel(vm);
+	if (vm->timer != NULL)
+		event_free(vm->timer);
+	vm_spec_free(&vm->spec);
+	free(vm);
+}
+
+void
+vm_path_socket(const struct vm *vm, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vm/%s.sock", vm->u->cf.run_dir, vm->spec.name);
+}
+
+void
+vm_path_exit(const struct vm *vm, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vm/%s.exit", vm->u->cf.run_dir, vm->spec.name);
+}
+
+void
+vm_path_dir(const struct vm *vm, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vms/%s", vm->u->cf.state_dir, vm->spec.name);
+}
+
+void
+vm_path_console(const struct vm *vm, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vms/%s/console.log", vm->u->cf.state_dir,
+	    vm->spec.name);
+}
+
+static void
+vm_runtime(const struct vm *vm, struct store_vm_runtime *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->state = vm_state_name(vm->state);
+	rt->pid = vm->pid;
+	rt->monitor_pid = vm->monitor_pid;
+	rt->exit_status = vm->exit_status;
+	rt->exit_reason = vm->exit_reason[0] != '\0' ? vm->exit_reason : NULL;
+	rt->restarts = vm->restarts;
+	rt->created_at = vm->created_at;
+	rt->started_at = vm->started_at;
+	rt->finished_at = vm->finished_at;
+}
+
+void
+vm_save(struct vm *vm)
+{
+	struct store_vm_runtime rt;
+
+	vm_runtime(vm, &rt);
+	if (store_vm_update_runtime(vm->u->store, vm->spec.name, &rt) == -1)
+		log_warnx("vm=%s action=save error=\"%s\"", vm->spec.name,
+		    store_errmsg(vm->u->store));
+}
+
+void
+vm_watch_add(struct vm *vm, struct vm_watch *w)
+{
+	TAILQ_INSERT_TAIL(&vm->watches, w, entry);
+}
+
+void
+vm_watch_remove(struct vm *vm, struct vm_watch *w)
+{
+	TAILQ_REMOVE(&vm->watches, w, entry);
+}
+
+void
+vm_watches_done(struct vm *vm)
+{
+	struct vm_watch *w;
+
+	while ((w = TAILQ_FIRST(&vm->watches)) != NULL) {
+		TAILQ_REMOVE(&vm->watches, w, entry);
+		w->done(w->arg, vm);
+	}
+}
+
+int
+vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
+    struct uerr *e)
+{
+	struct store_vm_runtime rt;
+	struct vm *vm;
+	json_t *spec_json;
+	char *text;
+	int rc;
+
+	if ((vm = vm_new(u)) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	if (vm_spec_from_json(&vm->spec, def, &u->cf, e) == -1)
+		goto fail;
+	if (vm_find(u, vm->spec.name) != NULL) {
+		uerr_set(e, UERR_CONFLICT, "vm '%s' already exists",
+		    vm->spec.name);
+		goto fail;
+	}
+	if (u->nvms >= u->cf.max_vms) {
+		uerr_set(e, UERR_CONFLICT,
+		    "vm '%s': the host already has %zu VMs (limits.max_vms)",
+		    vm->spec.name, u->nvms);
+		goto fail;
+	}
+	vm->created_at = time(NULL);
+	vm->state = VM_CREATED;
+	spec_json = vm_spec_to_json(&vm->spec);
+	text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(spec_json);
+	vm_runtime(vm, &rt);
+	rc = text != NULL ? store_vm_insert(u->store, vm->spec.name, text, &rt)
+	    : -1;
+	free(text);
+	if (rc == -1) {
+		if (errno == EEXIST)
+			uerr_set(e, UERR_CONFLICT, "vm '%s' already exists",
+			    vm->spec.name);
+		else
+			uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+			    vm->spec.name, store_errmsg(u->store));
+		goto fail;
+	}
+	vm_table_insert(u, vm);
+	log_info("vm=%s action=create tender=%s image=%s", vm->spec.name,
+	    vm->spec.tender, vm->spec.image);
+	unikd_event(u, "vm.created", vm->spec.name, NULL);
+	*out = vm;
+	if (start && vm_start(vm, e) == -1)
+		return -1;
+	return 0;
+fail:
+	vm_free(vm);
+	return -1;
+}
+
+int
+vm_start(struct vm *vm, struct uerr *e)
+{
+	if (vm_is_active(vm))
+		return uerr_set(e, UERR_CONFLICT, "vm '%s' is already %s",
+		    vm->spec.name, vm_state_name(vm->state));
+	vm_timer_cancel(vm);	/* a pending restart is superseded */
+	vm->restart_at = 0;
+	vm->streak = 0;
+	return vm_run_spawn(vm, e);
+}
+
+static void
+vm_stop_timeout(int fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("vm=%s action=stop-timeout signal=SIGKILL", vm->spec.name);
+	vm_kill(vm, SIGKILL, NULL);
+}
+
+int
+vm_stop(struct vm *vm, int timeout, struct uerr *e)
+{
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+
+	if (vm->state == VM_EXITED && vm->restart_at != 0) {
+		/* a stop during the backoff cancels the pending restart */
+		vm_timer_cancel(vm);
+		vm->restart_at = 0;
+		unikd_event(vm->u, "vm.exited", vm->spec.name,
+		    json_pack("{s:i, s:s, s:b}", "exit_status",
+			vm->exit_status, "exit_reason", vm->exit_reason,
+			"restart_cancelled", 1));
+		vm_watches_done(vm);
+		return 0;
+	}
+	if (!vm_is_active(vm))
+		return uerr_set(e, UERR_CONFLICT, "vm '%s' is not running",
+		    vm->spec.name);
+	if (vm->state == VM_STOPPING)
+		return 0;
+	if (timeout < 0)
+		timeout = (int)vm->spec.stop_timeout;
+	vm->stop_requested = true;
+	vm->state = VM_STOPPING;
+	vm_save(vm);
+	unikd_event(vm->u, "vm.stopping", vm->spec.name,
+	    json_pack("{s:i}", "timeout", timeout));
+	if (timeout == 0 || d == NULL)
+		return vm_kill(vm, SIGKILL, e);
+	log_info("vm=%s action=stop signal=%d timeout=%d", vm->spec.name,
+	    d->stop_signal, timeout);
+	if (monitor_signal(vm->monitor, d->stop_signal) == -1)
+		log_warn("vm=%s action=stop", vm->spec.name);
+	vm_timer_set(vm, vm_stop_timeout, (unsigned)timeout * 1000);
+	return 0;
+}
+
+int
+vm_kill(struct vm *vm, int sig, struct uerr *e)
+{
+	if (!vm_is_active(vm) || vm->monitor == NULL)
+		return uerr_set(e, UERR_CONFLICT, "vm '%s' is not running",
+		    vm->spec.name);
+	if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT ||
+	    sig == SIGQUIT)
+		vm->stop_requested = true;
+	log_info("vm=%s action=kill signal=%d", vm->spec.name, sig);
+	if (monitor_signal(vm->monitor, sig) == -1)
+		return uerr_set(e, UERR_INTERNAL, "vm '%s': monitor: %s",
+		    vm->spec.name, strerror(errno));
+	if (sig == SIGKILL && vm->state != VM_STOPPING) {
+		vm->state = VM_STOPPING;
+		vm_save(vm);
+	}
+	return 0;
+}
+
+int
+vm_restart(struct vm *vm, int timeout, struct uerr *e)
+{
+	if (!vm_is_active(vm))
+		return vm_start(vm, e);
+	if (vm_stop(vm, timeout, e) == -1)
+		return -1;
+	vm->restart_requested = true;
+	return 0;
+}
+
+int
+vm_remove(struct vm *vm, bool force, struct uerr *e)
+{
+	struct unikd *u = vm->u;
+	char name[VM_NAME_MAX + 1];
+
+	if ((vm_is_active(vm) || vm->restart_at != 0) && !force)
+		return uerr_set(e, UERR_CONFLICT,
+		    "vm '%s' is %s; stop it first or remove it with force",
+		    vm->spec.name, vm->restart_at != 0 ? "restarting" :
+		    vm_state_name(vm->state));
+	if (store_vm_delete(u->store, vm->spec.name) == -1)
+		return uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+		    vm->spec.name, store_errmsg(u->store));
+	vm_run_detach(vm, true);
+	vm_console_remove(vm);
+	snprintf(name, sizeof(name), "%s", vm->spec.name);
+	vm_table_remove(u, vm);
+	log_info("vm=%s action=remove", name);
+	vm_watches_done(vm);
+	vm_free(vm);
+	unikd_event(u, "vm.removed", name, NULL);
+	return 0;
+}
+
+json_t *
+vm_to_json(const struct vm *vm)
+{
+	char path[4096];
+	json_t *o = vm_spec_to_json(&vm->spec);
+
+	vm_path_console(vm, path, sizeof(path));
+	json_object_set_new(o, "state",
+	    json_string(vm_state_name(vm->state)));
+	json_object_set_new(o, "pid",
+	    vm->pid > 0 ? json_integer(vm->pid) : json_null());
+	json_object_set_new(o, "monitor_pid",
+	    vm->monitor_pid > 0 ? json_integer(vm->monitor_pid) : json_null());
+	json_object_set_new(o, "exit_status",
+	    vm->exit_status >= 0 ? json_integer(vm->exit_status) : json_null());
+	json_object_set_new(o, "exit_reason", vm->exit_reason[0] != '\0' ?
+	    json_string(vm->exit_reason) : json_null());
+	json_object_set_new(o, "restarts", json_integer(vm->restarts));
+	json_object_set_new(o, "restart_at",
+	    unikd_json_time(vm->restart_at / 1000));
+	json_object_set_new(o, "created_at", unikd_json_time(vm->created_at));
+	json_object_set_new(o, "started_at", unikd_json_time(vm->started_at));
+	json_object_set_new(o, "finished_at",
+	    unikd_json_time(vm->finished_at));
+	json_object_set_new(o, "console", json_string(path));
+	return o;
+}
+
+/* A definition the store holds but this config no longer accepts (image
+ * gone, tender unconfigured): keep the VM visible, failed, with why. */
+static int
+vm_load_invalid(struct vm *vm, const struct store_vm_row *row,
+    const struct uerr *err)
+{
+	snprintf(vm->spec.name, sizeof(vm->spec.name), "%s", row->name);
+	vm->spec.image = strdup("");
+	vm->spec.args = calloc(1, sizeof(char *));
+	if (vm->spec.image == NULL || vm->spec.args == NULL)
+		return -1;
+	snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+	    "invalid definition: %.200s", err->message);
+	log_warnx("vm=%s action=load error=\"%s\"", row->name, err->message);
+	return 0;
+}
+
+static int
+vm_load_row(void *arg, const struct store_vm_row *row)
+{
+	struct unikd *u = arg;
+	struct uerr err = {0};
+	json_t *def;
+	struct vm *vm;
+
+	if ((vm = vm_new(u)) == NULL)
+		return -1;
+	def = json_loads(row->spec, 0, NULL);
+	if (def == NULL || vm_spec_from_json(&vm->spec, def, &u->cf,
+	    &err) == -1) {
+		if (def == NULL)
+			uerr_set(&err, UERR_INTERNAL, "unreadable JSON");
+		if (vm_load_invalid(vm, row, &err) == -1) {
+			json_decref(def);
+			vm_free(vm);
+			return -1;
+		}
+		vm->state = VM_FAILED;
+		vm->created_at = row->rt.created_at;
+		json_decref(def);
+		vm_table_insert(u, vm);
+		return 0;
+	}
+	json_decref(def);
+	if (vm_state_parse(row->rt.state, &vm->state) == -1)
+		vm->state = VM_EXITED;
+	vm->pid = (pid_t)row->rt.pid;
+	vm->monitor_pid = (pid_t)row->rt.monitor_pid;
+	vm->exit_status = row->rt.exit_status;
+	if (row->rt.exit_reason != NULL)
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
+		    row->rt.exit_reason);
+	vm->restarts = (unsigned)row->rt.restarts;
+	vm->created_at = row->rt.created_at;
+	vm->started_at = row->rt.started_at;
+	vm->finished_at = row->rt.finished_at;
+	vm_table_insert(u, vm);
+	return 0;
+}
+
+int
+vm_init(struct unikd *u, bool boot)
+{
+	struct vm *vm, *next;
+	struct uerr err;
+
+	if ((u->vm_table = calloc(1, sizeof(*u->vm_table))) == NULL)
+		return -1;
+	if (store_vm_foreach(u->store, vm_load_row, u) != 0) {
+		log_warnx("loading VMs: %s", store_errmsg(u->store));
+		return -1;
+	}
+	TAILQ_FOREACH_SAFE(vm, &u->vms, entry, next) {
+		if (vm_is_active(vm))
+			vm_run_adopt(vm);
+		else if (boot && vm->spec.autostart && vm->state != VM_FAILED) {
+			log_info("vm=%s action=autostart", vm->spec.name);
+			if (vm_start(vm, &err) == -1)
+				log_warnx("vm=%s action=autostart error=\"%s\"",
+				    vm->spec.name, err.message);
+		}
+	}
+	log_info("action=load vms=%zu", u->nvms);
+	return 0;
+}
+
+void
+vm_shutdown(struct unikd *u)
+{
+	struct vm *vm;
+
+	if (u->vm_table == NULL)
+		return;
+	while ((vm = TAILQ_FIRST(&u->vms)) != NULL) {
+		vm_run_detach(vm, false);
+		vm_watches_done(vm);
+		vm_table_remove(u, vm);
+		vm_free(vm);
+	}
+	free(u->vm_table);
+	u->vm_table = NULL;
+}
