@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what unikd needs to build and to run its tests (Debian 12).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential autoconf automake libtool pkg-config
+      libevent-dev libjansson-dev libsqlite3-dev libinih-dev
+      libcurl4-openssl-dev libcmocka-dev libnl-3-dev libnl-route-3-dev
+      libsystemd-dev libnftables-dev
+      curl iproute2 procps python3 util-linux man-db"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
