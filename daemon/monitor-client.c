@@ -1,0 +1,476 @@
+/*
+ * unikd's side of a VM monitor: spawn unikd-monitor detached (double
+ * fork, so it is never unikd's child), hand it the spec and the device
+ * fds, or connect to one that already runs; then turn its packets into
+ * callbacks on the event loop. See monitor-proto.h for the protocol.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "monitor-proto.h"
+#include "monitor.h"
+
+struct monitor {
+	int fd;
+	struct event *ev;
+	struct monitor_cbs cbs;
+	void *arg;
+	bool done;        /* exit, error or lost was reported */
+	bool dispatching; /* inside a callback */
+	bool freed;       /* monitor_free() was called from a callback */
+};
+
+static void
+monitor_destroy(struct monitor *m)
+{
+	if (m->ev != NULL)
+		event_free(m->ev);
+	if (m->fd != -1)
+		close(m->fd);
+	free(m);
+}
+
+void
+monitor_free(struct monitor *m)
+{
+	if (m == NULL)
+		return;
+	if (m->dispatching) {
+		/* Freed by monitor_read() once the callback returns. */
+		m->freed = true;
+		m->done = true;
+		return;
+	}
+	monitor_destroy(m);
+}
+
+/* Marks the connection finished: no callback after this one. */
+static void
+monitor_finish(struct monitor *m)
+{
+	m->done = true;
+	event_del(m->ev);
+}
+
+static void
+monitor_on_hello(struct monitor *m, json_t *obj)
+{
+	json_int_t pid, mpid, started;
+
+	if (json_unpack(obj, "{s:I, s:I, s:I}", "pid", &pid, "monitor_pid",
+	        &mpid, "started_at", &started) == -1) {
+		log_warnx("action=monitor error=bad hello message");
+		return;
+	}
+	if (m->cbs.hello != NULL)
+		m->cbs.hello(m->arg, (pid_t)pid, (pid_t)mpid, started);
+}
+
+static void
+monitor_on_error(struct monitor *m, json_t *obj)
+{
+	const char *msg = "unknown error";
+
+	json_unpack(obj, "{s:s}", "error", &msg);
+	monitor_finish(m);
+	if (m->cbs.error != NULL)
+		m->cbs.error(m->arg, msg);
+}
+
+static int
+monitor_parse_exit(json_t *obj, struct monitor_exit *ex)
+{
+	json_int_t pid, finished;
+	int wstatus;
+
+	if (json_unpack(obj, "{s:I, s:i, s:I}", "pid", &pid, "wstatus",
+	        &wstatus, "finished_at", &finished) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	ex->pid = (pid_t)pid;
+	ex->wstatus = wstatus;
+	ex->finished_at = finished;
+	return 0;
+}
+
+static void
+monitor_on_exit(struct monitor *m, json_t *obj)
+{
+	struct monitor_exit ex;
+
+	if (monitor_parse_exit(obj, &ex) == -1) {
+		log_warnx("action=monitor error=bad exit message");
+		return;
+	}
+	monitor_finish(m);
+	if (m->cbs.exit != NULL)
+		m->cbs.exit(m->arg, &ex);
+}
+
+static void
+monitor_lost(struct monitor *m)
+{
+	monitor_finish(m);
+	if (m->cbs.lost != NULL)
+		m->cbs.lost(m->arg);
+}
+
+/* Dispatches one packet to the callbacks. */
+static void
+monitor_dispatch(struct monitor *m, const char *buf, size_t len)
+{
+	json_t *obj = NULL;
+
+	if (buf[0] == MON_OUTPUT) {
+		if (m->cbs.output != NULL && len > 1)
+			m->cbs.output(m->arg, buf + 1, len - 1);
+		return;
+	}
+	obj = json_loadb(buf + 1, len - 1, 0, NULL);
+	switch (buf[0]) {
+	case MON_HELLO:
+		monitor_on_hello(m, obj);
+		break;
+	case MON_ERROR:
+		monitor_on_error(m, obj);
+		break;
+	case MON_EXIT:
+		monitor_on_exit(m, obj);
+		break;
+	default:
+		log_warnx(
+		    "action=monitor error=unknown message type %d", buf[0]);
+	}
+	json_decref(obj);
+}
+
+static void
+monitor_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct monitor *m = arg;
+	char buf[MON_MSG_MAX];
+	ssize_t n;
+
+	(void)what;
+	m->dispatching = true;
+	while (!m->done) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0)
+			monitor_lost(m);
+		else
+			monitor_dispatch(m, buf, (size_t)n);
+	}
+	m->dispatching = false;
+	if (m->freed)
+		monitor_destroy(m);
+}
+
+static int
+monitor_wrap(struct event_base *base, int fd, const struct monitor_cbs *cbs,
+    void *arg, struct monitor **out)
+{
+	struct monitor *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	m->fd = fd;
+	m->cbs = *cbs;
+	m->arg = arg;
+	m->ev = event_new(base, fd, EV_READ | EV_PERSIST, monitor_read, m);
+	if (m->ev == NULL || event_add(m->ev, NULL) == -1) {
+		m->fd = -1;
+		monitor_destroy(m);
+		errno = ENOMEM;
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+static json_t *
+monitor_spec_strings(char *const *v)
+{
+	json_t *arr = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(arr, json_string(*v));
+	return arr;
+}
+
+static json_t *
+monitor_spec_ints(const int *v, size_t n)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_integer(v[i]));
+	return arr;
+}
+
+static char *
+monitor_spec_text(const struct monitor_spec *spec)
+{
+	json_t *obj;
+	char *text;
+
+	obj = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s, s:I, s:I,"
+	                " s:s, s:s}",
+	    "vm", spec->vm, "argv", monitor_spec_strings(spec->argv), "env",
+	    monitor_spec_strings(spec->env), "fds",
+	    monitor_spec_ints(spec->fd_targets, spec->nfds), "uid",
+	    (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "cpus",
+	    monitor_spec_ints(spec->cpus, spec->ncpus), "console",
+	    spec->console, "console_max", (json_int_t)spec->console_max,
+	    "console_files", (json_int_t)spec->console_files, "socket",
+	    spec->socket, "exit_file", spec->exit_file);
+	if (obj == NULL)
+		return NULL;
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return text;
+}
+
+/* Sends MON_SPEC with the fds as SCM_RIGHTS. */
+static int
+monitor_send_spec(int fd, const char *text, const struct monitor_spec *spec)
+{
+	char type = MON_SPEC;
+	struct iovec iov[2] = {
+	    {.iov_base = &type, .iov_len = 1},
+	    {.iov_base = (void *)text, .iov_len = strlen(text)},
+	};
+	union {
+		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (spec->nfds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.b;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * spec->nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * spec->nfds);
+		memcpy(CMSG_DATA(c), spec->fds, sizeof(int) * spec->nfds);
+	}
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+/* Closes every fd from first up, in a forked child. */
+static void
+monitor_close_from(int first)
+{
+	long max, fd;
+
+	if (close_range((unsigned)first, ~0U, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = first; fd < (max > 0 ? max : 65536); fd++)
+		close((int)fd);
+}
+
+/* In the first child: detach, fork the monitor and exit at once. */
+static __attribute__((noreturn)) void
+monitor_child(int sock, const struct monitor_spec *spec)
+{
+	char *const argv[] = {(char *)"unikd-monitor", (char *)spec->vm, NULL};
+	sigset_t none;
+	int nul;
+
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sock == MON_SPEC_FD)
+		fcntl(sock, F_SETFD, 0);
+	else if (dup2(sock, MON_SPEC_FD) == -1)
+		_exit(127);
+	nul = open("/dev/null", O_RDWR);
+	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 ||
+	    dup2(nul, 2) == -1)
+		_exit(127);
+	monitor_close_from(MON_SPEC_FD + 1);
+	execv(spec->monitor_path, argv);
+	_exit(127);
+}
+
+static int
+monitor_spec_check(const struct monitor_spec *spec, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (spec->nfds > MON_MAX_FDS) {
+		snprintf(err, errlen,
+		    "too many fds for the monitor (%zu, max "
+		    "%d)",
+		    spec->nfds, MON_MAX_FDS);
+		return -1;
+	}
+	for (i = 0; i < spec->nfds; i++)
+		if (spec->fd_targets[i] < 3) {
+			snprintf(err, errlen, "fd target %d is below 3",
+			    spec->fd_targets[i]);
+			return -1;
+		}
+	if (spec->argv == NULL || spec->argv[0] == NULL) {
+		snprintf(err, errlen, "empty tender argv");
+		return -1;
+	}
+	return 0;
+}
+
+int
+monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
+    const struct monitor_cbs *cbs, void *arg, struct monitor **out, char *err,
+    size_t errlen)
+{
+	char *text = NULL;
+	int sv[2] = {-1, -1}, saved;
+	pid_t pid;
+
+	if (monitor_spec_check(spec, err, errlen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((text = monitor_spec_text(spec)) == NULL) {
+		snprintf(err, errlen, "cannot encode the monitor spec");
+		errno = ENOMEM;
+		return -1;
+	}
+	if (strlen(text) + 1 > MON_MSG_MAX) {
+		snprintf(err, errlen,
+		    "monitor spec too large (%zu bytes, max "
+		    "%d): argv or env too long",
+		    strlen(text) + 1, MON_MSG_MAX);
+		errno = E2BIG;
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0)
+		monitor_child(sv[1], spec);
+	close(sv[1]);
+	sv[1] = -1;
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	if (monitor_send_spec(sv[0], text, spec) == -1) {
+		snprintf(err, errlen, "cannot send the spec to %s: %s",
+		    spec->monitor_path, strerror(errno));
+		goto fail;
+	}
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    monitor_wrap(base, sv[0], cbs, arg, out) == -1) {
+		snprintf(
+		    err, errlen, "monitor connection: %s", strerror(errno));
+		goto fail;
+	}
+	free(text);
+	return 0;
+fail:
+	saved = errno;
+	free(text);
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	errno = saved;
+	return -1;
+}
+
+int
+monitor_connect(struct event_base *base, const char *socket_path,
+    const struct monitor_cbs *cbs, void *arg, struct monitor **out)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, saved;
+
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", socket_path) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    monitor_wrap(base, fd, cbs, arg, out) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+monitor_signal(struct monitor *m, int sig)
+{
+	char buf[64];
+	int n;
+
+	if (m->done || m->freed) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%c{\"signal\":%d}", MON_SIGNAL, sig);
+	if (send(m->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		return -1;
+	return 0;
+}
+
+int
+monitor_read_exit(const char *path, struct monitor_exit *ex)
+{
+	json_error_t jerr;
+	json_t *obj;
+	int rc;
+
+	obj = json_load_file(path, 0, &jerr);
+	if (obj == NULL) {
+		/* jansson keeps no errno; the file may just be missing. */
+		if (access(path, F_OK) == -1)
+			return -1;
+		errno = EINVAL;
+		return -1;
+	}
+	rc = monitor_parse_exit(obj, ex);
+	json_decref(obj);
+	return rc;
+}

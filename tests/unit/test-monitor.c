@@ -1,0 +1,567 @@
+/*
+ * The monitor, end to end: monitor-client.c spawns the real unikd-monitor
+ * (MONITOR_PATH) with small /bin/sh or /bin/sleep tenders, and the tests
+ * check what unikd and an operator see: hello, console output, the
+ * console log and its rotation, the exit record, signals, reconnection,
+ * fds handed to the tender, and a tender that cannot start.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "monitor-proto.h"
+#include "monitor.h"
+
+#ifndef MONITOR_PATH
+#error "MONITOR_PATH must name the built unikd-monitor"
+#endif
+
+struct fixture {
+	char dir[64];
+	char console[128];
+	char console1[128];
+	char socket[128];
+	char exit_file[128];
+	struct event_base *base;
+	struct monitor *m;
+	/* What the callbacks saw. */
+	int hellos;
+	pid_t pid, monitor_pid;
+	char output[8192];
+	size_t outlen;
+	int exited, errored, lost;
+	struct monitor_exit ex;
+	char error[512];
+	bool free_on_hello; /* monitor_free() from inside the callback */
+};
+
+static void
+on_hello(void *arg, pid_t pid, pid_t monitor_pid, int64_t started_at)
+{
+	struct fixture *f = arg;
+
+	assert_true(started_at > 0);
+	f->hellos++;
+	f->pid = pid;
+	f->monitor_pid = monitor_pid;
+	if (f->free_on_hello) {
+		monitor_free(f->m);
+		f->m = NULL;
+	}
+	event_base_loopbreak(f->base);
+}
+
+static void
+on_error(void *arg, const char *message)
+{
+	struct fixture *f = arg;
+
+	f->errored++;
+	snprintf(f->error, sizeof(f->error), "%s", message);
+	event_base_loopbreak(f->base);
+}
+
+static void
+on_output(void *arg, const void *buf, size_t len)
+{
+	struct fixture *f = arg;
+
+	if (f->outlen + len <= sizeof(f->output))
+		memcpy(f->output + f->outlen, buf, len);
+	f->outlen += len;
+}
+
+static void
+on_exit_cb(void *arg, const struct monitor_exit *ex)
+{
+	struct fixture *f = arg;
+
+	f->exited++;
+	f->ex = *ex;
+	event_base_loopbreak(f->base);
+}
+
+static void
+on_lost(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->lost++;
+	event_base_loopbreak(f->base);
+}
+
+static const struct monitor_cbs cbs = {
+    .hello = on_hello,
+    .error = on_error,
+    .output = on_output,
+    .exit = on_exit_cb,
+    .lost = on_lost,
+};
+
+static char *const test_env[] = {(char *)"PATH=/usr/bin:/bin", NULL};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-monitor.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	/* The console directory does not exist yet: the monitor makes it. */
+	snprintf(
+	    f->console, sizeof(f->console), "%s/vms/t1/console.log", f->dir);
+	snprintf(f->console1, sizeof(f->console1), "%s.1", f->console);
+	snprintf(f->socket, sizeof(f->socket), "%s/t1.sock", f->dir);
+	snprintf(f->exit_file, sizeof(f->exit_file), "%s/t1.exit", f->dir);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	*state = f;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	monitor_free(f->m);
+	event_base_free(f->base);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+spec_init(struct fixture *f, struct monitor_spec *spec, char *const *argv)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->vm = "t1";
+	spec->argv = argv;
+	spec->env = test_env;
+	spec->uid = getuid();
+	spec->gid = getgid();
+	spec->console = f->console;
+	spec->console_max = 1 << 20;
+	spec->console_files = 2;
+	spec->socket = f->socket;
+	spec->exit_file = f->exit_file;
+	spec->monitor_path = MONITOR_PATH;
+}
+
+/* Runs the loop until a callback breaks it, at most 10 seconds. */
+static void
+run_loop(struct fixture *f)
+{
+	struct timeval tv = {.tv_sec = 10};
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static void
+spawn(struct fixture *f, const struct monitor_spec *spec)
+{
+	char err[256] = "";
+
+	if (monitor_spawn(f->base, spec, &cbs, f, &f->m, err, sizeof(err)) ==
+	    -1)
+		fail_msg("monitor_spawn: %s", err);
+}
+
+/* Runs the loop until the tender's exit was reported. */
+static void
+wait_exit(struct fixture *f)
+{
+	while (f->exited == 0 && f->errored == 0 && f->lost == 0)
+		run_loop(f);
+	assert_int_equal(f->lost, 0);
+	assert_int_equal(f->errored, 0);
+	assert_int_equal(f->exited, 1);
+}
+
+static size_t
+read_file(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	n = fread(buf, 1, size - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return n;
+}
+
+static void
+test_echo_exit(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {
+	    (char *)"/bin/sh", (char *)"-c", (char *)"echo hi; exit 3", NULL};
+	struct monitor_spec spec;
+	struct monitor_exit ex;
+	struct stat st;
+	char buf[256];
+
+	spec_init(f, &spec, argv);
+	spawn(f, &spec);
+	wait_exit(f);
+	assert_int_equal(f->hellos, 1);
+	assert_true(f->pid > 0);
+	assert_true(f->monitor_pid > 0 && f->monitor_pid != getpid());
+	assert_int_equal(f->outlen, 3);
+	assert_memory_equal(f->output, "hi\n", 3);
+	assert_int_equal(f->ex.pid, f->pid);
+	assert_true(WIFEXITED(f->ex.wstatus));
+	assert_int_equal(WEXITSTATUS(f->ex.wstatus), 3);
+	assert_true(f->ex.finished_at > 0);
+
+	read_file(f->console, buf, sizeof(buf));
+	assert_string_equal(buf, "hi\n");
+	assert_int_equal(stat(f->console, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(monitor_read_exit(f->exit_file, &ex), 0);
+	assert_int_equal(ex.pid, f->pid);
+	assert_int_equal(ex.wstatus, f->ex.wstatus);
+	assert_int_equal(ex.finished_at, f->ex.finished_at);
+	assert_int_equal(stat(f->socket, &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void
+test_reconnect_and_kill(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/sleep", (char *)"30", NULL};
+	struct monitor_spec spec;
+	struct stat st;
+	pid_t pid;
+
+	spec_init(f, &spec, argv);
+	f->free_on_hello = true;
+	spawn(f, &spec);
+	run_loop(f);
+	assert_int_equal(f->hellos, 1);
+	assert_null(f->m);
+	pid = f->pid;
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(stat(f->socket, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	f->free_on_hello = false;
+	assert_int_equal(
+	    monitor_connect(f->base, f->socket, &cbs, f, &f->m), 0);
+	run_loop(f);
+	assert_int_equal(f->hellos, 2);
+	assert_int_equal(f->pid, pid);
+
+	assert_int_equal(monitor_signal(f->m, SIGKILL), 0);
+	wait_exit(f);
+	assert_true(WIFSIGNALED(f->ex.wstatus));
+	assert_int_equal(WTERMSIG(f->ex.wstatus), SIGKILL);
+	assert_int_equal(f->ex.pid, pid);
+
+	monitor_free(f->m);
+	f->m = NULL;
+	assert_int_equal(
+	    monitor_connect(f->base, f->socket, &cbs, f, &f->m), -1);
+	assert_true(errno == ENOENT || errno == ECONNREFUSED);
+}
+
+/* SIGTERM to the monitor (as on shutdown) reaches the tender. */
+static void
+test_sigterm_forwarded(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/sleep", (char *)"30", NULL};
+	struct monitor_spec spec;
+
+	spec_init(f, &spec, argv);
+	spawn(f, &spec);
+	run_loop(f);
+	assert_int_equal(f->hellos, 1);
+	assert_int_equal(kill(f->monitor_pid, SIGTERM), 0);
+	wait_exit(f);
+	assert_true(WIFSIGNALED(f->ex.wstatus));
+	assert_int_equal(WTERMSIG(f->ex.wstatus), SIGTERM);
+}
+
+/* True once pid is gone or a zombie nobody reaped yet. */
+static bool
+process_dead(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return true;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	return p == NULL || (p = strrchr(buf, ')')) == NULL || p[2] == 'Z' ||
+	       p[2] == 'X';
+}
+
+/* A monitor killed by force takes its tender with it (no orphan VM). */
+static void
+test_monitor_killed(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/sleep", (char *)"30", NULL};
+	struct monitor_spec spec;
+	int i;
+
+	spec_init(f, &spec, argv);
+	spawn(f, &spec);
+	run_loop(f);
+	assert_int_equal(f->hellos, 1);
+	assert_false(process_dead(f->pid));
+	assert_int_equal(kill(f->monitor_pid, SIGKILL), 0);
+	while (f->exited == 0 && f->errored == 0 && f->lost == 0)
+		run_loop(f);
+	assert_int_equal(f->lost, 1);
+	assert_int_equal(f->exited, 0);
+	for (i = 0; i < 200 && !process_dead(f->pid); i++)
+		usleep(10000);
+	assert_true(process_dead(f->pid));
+	assert_int_equal(access(f->exit_file, F_OK), -1);
+}
+
+static void
+test_fds_at_targets(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/sh", (char *)"-c",
+	    (char *)"echo x >&5; echo y >&4; for n in 3 6 7; do "
+	            "[ -e /proc/$$/fd/$n ] && exit 1; done; exit 0",
+	    NULL};
+	struct monitor_spec spec;
+	int p5[2], p4[2], fds[2], targets[2] = {5, 4};
+	char buf[16];
+
+	assert_int_equal(pipe(p5), 0);
+	assert_int_equal(pipe(p4), 0);
+	fds[0] = p5[1];
+	fds[1] = p4[1];
+	spec_init(f, &spec, argv);
+	spec.fds = fds;
+	spec.fd_targets = targets;
+	spec.nfds = 2;
+	spawn(f, &spec);
+	close(p5[1]);
+	close(p4[1]);
+	wait_exit(f);
+	assert_int_equal(read(p5[0], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "x\n", 2);
+	assert_int_equal(read(p4[0], buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "y\n", 2);
+	/* No other fd (the monitor's spec socket...) leaks to the tender. */
+	assert_int_equal(WEXITSTATUS(f->ex.wstatus), 0);
+	close(p5[0]);
+	close(p4[0]);
+}
+
+static void
+test_missing_binary(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/nonexistent/tender", NULL};
+	struct monitor_spec spec;
+	struct stat st;
+	char buf[512];
+
+	spec_init(f, &spec, argv);
+	spawn(f, &spec);
+	while (f->exited == 0 && f->errored == 0 && f->lost == 0)
+		run_loop(f);
+	assert_int_equal(f->errored, 1);
+	assert_int_equal(f->exited, 0);
+	assert_int_equal(f->lost, 0);
+	assert_non_null(strstr(f->error, "cannot start /nonexistent/tender"));
+	assert_non_null(strstr(f->error, strerror(ENOENT)));
+	assert_int_equal(stat(f->exit_file, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(stat(f->socket, &st), -1);
+	read_file(f->console, buf, sizeof(buf));
+	assert_non_null(
+	    strstr(buf, "unikd-monitor: cannot start /nonexistent/tender: "));
+}
+
+static void
+test_rotation(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/sh", (char *)"-c",
+	    (char *)"i=100; while [ $i -lt 250 ]; do echo line-$i; "
+	            "i=$((i+1)); done",
+	    NULL};
+	char expect[4096], got[4096], part[4096];
+	struct monitor_spec spec;
+	size_t n = 0, a, b;
+	int i;
+
+	for (i = 100; i < 250; i++)
+		n += (size_t)sprintf(expect + n, "line-%d\n", i);
+	assert_int_equal(n, 1350);
+	spec_init(f, &spec, argv);
+	spec.console_max = 1000;
+	spec.console_files = 1;
+	spawn(f, &spec);
+	wait_exit(f);
+	assert_int_equal(WEXITSTATUS(f->ex.wstatus), 0);
+	assert_int_equal(f->outlen, n);
+	assert_memory_equal(f->output, expect, n);
+
+	a = read_file(f->console1, got, sizeof(got));
+	b = read_file(f->console, part, sizeof(part));
+	assert_int_equal(a, 1000);
+	assert_int_equal(a + b, n);
+	memcpy(got + a, part, b);
+	assert_memory_equal(got, expect, n);
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		fail_msg("cannot stat %s: %s", path, strerror(errno));
+	return st.st_size;
+}
+
+/*
+ * A client that does not read (a stuck unikd) must not stall the tender
+ * or the console log: the tender runs to its end, the log keeps the
+ * newest bytes in console_files rotated files, and the exit still comes.
+ */
+static void
+test_stuck_client(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/usr/bin/head", (char *)"-c",
+	    (char *)"3500000", (char *)"/dev/zero", NULL};
+	struct monitor_spec spec;
+	char path[160];
+	int i;
+
+	spec_init(f, &spec, argv);
+	spec.console_max = 1000000;
+	spec.console_files = 2;
+	spawn(f, &spec);
+	/* No event loop: nothing is read from the connection meanwhile. */
+	for (i = 0; i < 500 && access(f->exit_file, F_OK) == -1; i++)
+		usleep(20000);
+	assert_int_equal(access(f->exit_file, F_OK), 0);
+	wait_exit(f);
+	assert_int_equal(WEXITSTATUS(f->ex.wstatus), 0);
+	assert_true(f->outlen > 0 && f->outlen < 3500000);
+	assert_int_equal(file_size(f->console), 500000);
+	assert_int_equal(file_size(f->console1), 1000000);
+	snprintf(path, sizeof(path), "%s.2", f->console);
+	assert_int_equal(file_size(path), 1000000);
+	snprintf(path, sizeof(path), "%s.3", f->console);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* Not root: the monitor cannot run the tender as another user. */
+static void
+test_wrong_user(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/true", NULL};
+	struct monitor_spec spec;
+
+	if (geteuid() == 0)
+		skip();
+	spec_init(f, &spec, argv);
+	spec.uid = getuid() + 1;
+	spawn(f, &spec);
+	while (f->exited == 0 && f->errored == 0 && f->lost == 0)
+		run_loop(f);
+	assert_int_equal(f->errored, 1);
+	assert_non_null(strstr(f->error, "not root"));
+	assert_int_equal(access(f->exit_file, F_OK), -1);
+}
+
+static void
+test_bad_specs(void **state)
+{
+	struct fixture *f = *state;
+	char *const argv[] = {(char *)"/bin/true", NULL};
+	static char big[MON_MSG_MAX + 16];
+	char *const big_argv[] = {(char *)"/bin/true", big, NULL};
+	struct monitor_spec spec;
+	int fd = 0, target = 2;
+	char err[256];
+
+	spec_init(f, &spec, argv);
+	spec.fds = &fd;
+	spec.fd_targets = &target;
+	spec.nfds = 1;
+	assert_int_equal(
+	    monitor_spawn(f->base, &spec, &cbs, f, &f->m, err, sizeof(err)),
+	    -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "target 2"));
+
+	memset(big, 'a', sizeof(big) - 1);
+	spec_init(f, &spec, big_argv);
+	assert_int_equal(
+	    monitor_spawn(f->base, &spec, &cbs, f, &f->m, err, sizeof(err)),
+	    -1);
+	assert_int_equal(errno, E2BIG);
+	assert_non_null(strstr(err, "too large"));
+	assert_null(f->m);
+}
+
+#define TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    TEST(test_echo_exit),
+	    TEST(test_reconnect_and_kill),
+	    TEST(test_sigterm_forwarded),
+	    TEST(test_monitor_killed),
+	    TEST(test_fds_at_targets),
+	    TEST(test_missing_binary),
+	    TEST(test_rotation),
+	    TEST(test_stuck_client),
+	    TEST(test_wrong_user),
+	    TEST(test_bad_specs),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
