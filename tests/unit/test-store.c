@@ -1,0 +1,617 @@
+/*
+ * Unit tests of the state store, against real SQLite files in a fresh
+ * temporary directory per test.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../../daemon/log.h"
+#include "../../daemon/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *store;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/unikd.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct dirent *de;
+	char p[512];
+	DIR *d;
+
+	store_close(f->store);
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+open_ok(struct fixture *f)
+{
+	char err[512] = "";
+
+	if (store_open(&f->store, f->path, err, sizeof(err)) == -1)
+		fail_msg("store_open: %s", err);
+}
+
+static void
+reopen(struct fixture *f)
+{
+	store_close(f->store);
+	f->store = NULL;
+	open_ok(f);
+}
+
+static struct store_vm_runtime
+rt_none(void)
+{
+	struct store_vm_runtime rt = {
+	    .state = "created",
+	    .pid = 0,
+	    .monitor_pid = 0,
+	    .exit_status = -1,
+	    .exit_reason = NULL,
+	    .restarts = 0,
+	    .created_at = 1700000000,
+	    .started_at = 0,
+	    .finished_at = 0,
+	};
+
+	return rt;
+}
+
+/* Runs one query on a second connection and returns its first column. */
+static char *
+peek(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	char *out = NULL;
+
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			out = strdup("NULL");
+		else
+			out = strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+static void
+assert_peek(const char *path, const char *sql, const char *want)
+{
+	char *got = peek(path, sql);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+exec_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open_v2(path, &db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Reads a whole file into a malloc'd buffer. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	int fd;
+
+	assert_int_not_equal(fd = open(path, O_RDONLY), -1);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_non_null(buf = malloc((size_t)sb.st_size + 1));
+	assert_int_equal(read(fd, buf, (size_t)sb.st_size), sb.st_size);
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return buf;
+}
+
+static void
+spew(const char *path, const char *buf, size_t len, off_t off)
+{
+	int fd;
+
+	assert_int_not_equal(fd = open(path, O_WRONLY | O_CREAT, 0600), -1);
+	assert_int_equal(pwrite(fd, buf, len, off), (ssize_t)len);
+	close(fd);
+}
+
+static int
+file_exists(const char *dir, const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/* Opening a bad file fails with a message and leaves it byte for byte. */
+static void
+assert_refused(struct fixture *f, const char *want)
+{
+	char err[512] = "", *before, *after;
+	size_t blen, alen;
+
+	before = slurp(f->path, &blen);
+	assert_int_equal(store_open(&f->store, f->path, err, sizeof(err)), -1);
+	assert_null(f->store);
+	if (strstr(err, want) == NULL || strstr(err, f->path) == NULL)
+		fail_msg("unexpected error message: %s", err);
+	if (getenv("TEST_STORE_VERBOSE") != NULL)
+		print_message("refused: %s\n", err);
+	after = slurp(f->path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+}
+
+struct vm_seen {
+	char names[8][32];
+	struct store_vm_row last;
+	char last_reason[64];
+	int n;
+	int stop_at;
+};
+
+static int
+collect_vm(void *arg, const struct store_vm_row *row)
+{
+	struct vm_seen *seen = arg;
+
+	snprintf(seen->names[seen->n], sizeof(seen->names[0]), "%s", row->name);
+	seen->last = *row;
+	seen->last.name = seen->last.spec = seen->last.rt.state = NULL;
+	seen->last.rt.exit_reason = NULL;
+	snprintf(seen->last_reason, sizeof(seen->last_reason), "%s",
+	    row->rt.exit_reason != NULL ? row->rt.exit_reason : "(null)");
+	seen->n++;
+	return seen->n == seen->stop_at ? 7 : 0;
+}
+
+static void
+test_open_creates_wal(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+
+	open_ok(f);
+	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_vm_insert(f->store, "web1", "{}", &rt), 0);
+	assert_true(file_exists(f->dir, "unikd.db-wal"));
+	assert_peek(f->path, "PRAGMA journal_mode", "wal");
+	assert_peek(f->path,
+	    "SELECT value FROM meta WHERE"
+	    " key = 'schema_version'",
+	    "1");
+}
+
+static void
+test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	struct vm_seen seen = {0};
+
+	open_ok(f);
+	assert_int_equal(
+	    store_vm_insert(f->store, "web1", "{\"a\":1}", &rt), 0);
+	assert_int_equal(
+	    store_event_add(f->store, 5, "vm.created", "web1", "{}"), 1);
+	reopen(f);
+	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.names[0], "web1");
+	assert_int_equal(store_event_last_seq(f->store), 1);
+}
+
+static void
+test_vm_crud(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	int64_t n;
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	errno = 0;
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(store_vm_update_spec(f->store, "a", "{\"v\":2}"), 0);
+	assert_peek(
+	    f->path, "SELECT spec FROM vms WHERE name = 'a'", "{\"v\":2}");
+	rt.state = "running";
+	assert_int_equal(store_vm_update_runtime(f->store, "a", &rt), 0);
+	assert_peek(
+	    f->path, "SELECT state FROM vms WHERE name = 'a'", "running");
+	errno = 0;
+	assert_int_equal(store_vm_update_spec(f->store, "zz", "{}"), -1);
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(store_vm_update_runtime(f->store, "zz", &rt), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_vm_count(f->store, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_vm_delete(f->store, "a"), 0);
+	errno = 0;
+	assert_int_equal(store_vm_delete(f->store, "a"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_vm_count(f->store, &n), 0);
+	assert_int_equal(n, 0);
+	/* The name is free again. */
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+}
+
+static void
+test_vm_foreach_order_and_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	struct vm_seen seen = {0};
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "c", "{}", &rt), 0);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	assert_int_equal(store_vm_insert(f->store, "b", "{}", &rt), 0);
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.names[0], "a");
+	assert_string_equal(seen.names[1], "b");
+	assert_string_equal(seen.names[2], "c");
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_at = 2;
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 7);
+	assert_int_equal(seen.n, 2);
+	/* A stopped walk leaves the next one whole. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.n, 3);
+}
+
+/* A walk may write: loading VMs marks some of them as it goes. */
+static int
+mark_failed(void *arg, const struct store_vm_row *row)
+{
+	struct store *s = arg;
+	struct store_vm_runtime rt = row->rt;
+
+	rt.state = "failed";
+	return store_vm_update_runtime(s, row->name, &rt);
+}
+
+static void
+test_vm_foreach_may_write(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	assert_int_equal(store_vm_insert(f->store, "b", "{}", &rt), 0);
+	assert_int_equal(store_vm_foreach(f->store, mark_failed, f->store), 0);
+	assert_peek(
+	    f->path, "SELECT group_concat(state) FROM vms", "failed,failed");
+}
+
+static void
+test_runtime_null_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	struct vm_seen seen = {0};
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "v", "{}", &rt), 0);
+	assert_peek(f->path,
+	    "SELECT quote(pid) || quote(monitor_pid) ||"
+	    " quote(exit_status) || quote(exit_reason) || quote(started_at) ||"
+	    " quote(finished_at) FROM vms",
+	    "NULLNULLNULLNULLNULLNULL");
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.last.rt.pid, 0);
+	assert_int_equal(seen.last.rt.monitor_pid, 0);
+	assert_int_equal(seen.last.rt.exit_status, -1);
+	assert_string_equal(seen.last_reason, "(null)");
+	assert_int_equal(seen.last.rt.created_at, 1700000000);
+	assert_int_equal(seen.last.rt.started_at, 0);
+	assert_int_equal(seen.last.rt.finished_at, 0);
+
+	rt = (struct store_vm_runtime){.state = "exited",
+	    .pid = 4242,
+	    .monitor_pid = 4241,
+	    .exit_status = 0,
+	    .exit_reason = "exited 0",
+	    .restarts = 3,
+	    .created_at = 1700000000,
+	    .started_at = 1700000010,
+	    .finished_at = 1700000020};
+	assert_int_equal(store_vm_update_runtime(f->store, "v", &rt), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.last.rt.pid, 4242);
+	assert_int_equal(seen.last.rt.monitor_pid, 4241);
+	assert_int_equal(seen.last.rt.exit_status, 0);
+	assert_string_equal(seen.last_reason, "exited 0");
+	assert_int_equal(seen.last.rt.restarts, 3);
+	assert_int_equal(seen.last.rt.started_at, 1700000010);
+	assert_int_equal(seen.last.rt.finished_at, 1700000020);
+}
+
+struct ev_seen {
+	int64_t seq[16];
+	char vm[16][16];
+	int n;
+};
+
+static int
+collect_ev(void *arg, const struct store_event_row *row)
+{
+	struct ev_seen *seen = arg;
+
+	seen->seq[seen->n] = row->seq;
+	snprintf(seen->vm[seen->n], sizeof(seen->vm[0]), "%s",
+	    row->vm != NULL ? row->vm : "-");
+	seen->n++;
+	return 0;
+}
+
+static void
+list_events(struct fixture *f, int64_t since, const char *vm, int64_t limit,
+    struct ev_seen *seen)
+{
+	memset(seen, 0, sizeof(*seen));
+	assert_int_equal(
+	    store_event_foreach(f->store, since, vm, limit, collect_ev, seen),
+	    0);
+}
+
+static void
+test_events(void **state)
+{
+	struct fixture *f = *state;
+	struct ev_seen seen;
+	int64_t i;
+
+	open_ok(f);
+	assert_int_equal(store_event_last_seq(f->store), 0);
+	for (i = 1; i <= 5; i++)
+		assert_int_equal(
+		    store_event_add(f->store, 1000 * i, "vm.running",
+		        i % 2 ? "a" : "b", "{\"x\":1}"),
+		    i);
+	assert_int_equal(
+	    store_event_add(f->store, 6000, "host", NULL, NULL), 6);
+	assert_int_equal(store_event_last_seq(f->store), 6);
+
+	list_events(f, 0, NULL, 0, &seen);
+	assert_int_equal(seen.n, 6);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(seen.seq[i], i + 1);
+	assert_string_equal(seen.vm[5], "-");
+	list_events(f, 4, NULL, 0, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.seq[0], 5);
+	list_events(f, 0, "b", 0, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.seq[0], 2);
+	assert_int_equal(seen.seq[1], 4);
+	list_events(f, 1, NULL, 2, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.seq[0], 2);
+	assert_int_equal(seen.seq[1], 3);
+
+	assert_int_equal(store_event_prune(f->store, 2), 0);
+	list_events(f, 0, NULL, 0, &seen);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.seq[0], 5);
+	assert_int_equal(seen.seq[1], 6);
+	assert_int_equal(store_event_prune(f->store, 10), 0);
+	list_events(f, 0, NULL, 0, &seen);
+	assert_int_equal(seen.n, 2);
+
+	/* Sequence numbers are never given twice, even across a reopen. */
+	assert_int_equal(store_event_prune(f->store, 0), 0);
+	list_events(f, 0, NULL, 0, &seen);
+	assert_int_equal(seen.n, 0);
+	reopen(f);
+	assert_int_equal(store_event_last_seq(f->store), 6);
+	assert_int_equal(
+	    store_event_add(f->store, 7000, "vm.exited", "a", "{}"), 7);
+}
+
+static void
+test_garbage_refused(void **state)
+{
+	struct fixture *f = *state;
+	char junk[8192];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)("not a database, just some bytes\n"[i % 32]);
+	spew(f->path, junk, sizeof(junk), 0);
+	assert_refused(f, "is not a SQLite database");
+	assert_false(file_exists(f->dir, "unikd.db-wal"));
+}
+
+static void
+test_corrupt_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	char name[32], junk[512];
+	int i;
+
+	open_ok(f);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "vm%03d", i);
+		assert_int_equal(store_vm_insert(f->store, name,
+		                     "{\"padding\":\".........................."
+		                     "............\"}",
+		                     &rt),
+		    0);
+	}
+	store_close(f->store);
+	f->store = NULL;
+	/* Scribble over the middle of the file, past the header page. */
+	memset(junk, 0x5a, sizeof(junk));
+	spew(f->path, junk, sizeof(junk), 4096 * 3);
+	assert_refused(f, "is corrupt (*** in database main *** Page");
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	open_ok(f);
+	store_close(f->store);
+	f->store = NULL;
+	exec_on(f->path, "UPDATE meta SET value = '2' WHERE"
+	                 " key = 'schema_version'");
+	assert_refused(f, "newer than this unikd knows");
+}
+
+static void
+test_foreign_db_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	exec_on(f->path, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+	assert_refused(f, "not unikd's");
+}
+
+static void
+test_missing_dir(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "", path[256];
+
+	snprintf(path, sizeof(path), "%s/no/such/unikd.db", f->dir);
+	assert_int_equal(store_open(&f->store, path, err, sizeof(err)), -1);
+	assert_null(f->store);
+	assert_non_null(strstr(err, "cannot open state store"));
+	/* A directory where the file should be. */
+	err[0] = '\0';
+	assert_int_equal(store_open(&f->store, f->dir, err, sizeof(err)), -1);
+	assert_null(f->store);
+	assert_non_null(strstr(err, f->dir));
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	int64_t n;
+
+	open_ok(f);
+	assert_int_equal(store_begin(f->store), 0);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	assert_int_equal(
+	    store_event_add(f->store, 1, "vm.created", "a", "{}"), 1);
+	errno = 0;
+	assert_int_equal(store_begin(f->store), -1);
+	assert_int_equal(errno, EBUSY);
+	assert_int_equal(store_rollback(f->store), 0);
+	assert_int_equal(store_vm_count(f->store, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* A failed call inside a transaction leaves it open and usable. */
+	assert_int_equal(store_begin(f->store), 0);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), -1);
+	assert_int_equal(store_vm_insert(f->store, "b", "{}", &rt), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	assert_peek(f->path, "SELECT count(*) FROM vms", "2");
+
+	errno = 0;
+	assert_int_equal(store_commit(f->store), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(store_rollback(f->store), -1);
+}
+
+#define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    STORE_TEST(test_open_creates_wal),
+	    STORE_TEST(test_reopen_keeps_data),
+	    STORE_TEST(test_vm_crud),
+	    STORE_TEST(test_vm_foreach_order_and_stop),
+	    STORE_TEST(test_vm_foreach_may_write),
+	    STORE_TEST(test_runtime_null_round_trip),
+	    STORE_TEST(test_events),
+	    STORE_TEST(test_garbage_refused),
+	    STORE_TEST(test_corrupt_refused),
+	    STORE_TEST(test_newer_schema_refused),
+	    STORE_TEST(test_foreign_db_refused),
+	    STORE_TEST(test_missing_dir),
+	    STORE_TEST(test_transactions),
+	};
+
+	log_init("test-store", LOG_LEVEL_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
