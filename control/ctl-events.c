@@ -1,0 +1,170 @@
+/*
+ * unikctl events: the daemon's event log (GET /v1/events, one JSON object
+ * per line), as "SEQ TIME TYPE VM key=value..." or, with --json, the raw
+ * lines; -f keeps following new events.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Bytes of the current, unfinished line. */
+struct events_out {
+	struct ctl *ctl;
+	char *line;
+	size_t len;
+};
+
+static const char *const events_fixed[] = {"seq", "time", "type", "vm"};
+
+static int
+events_is_fixed(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(events_fixed) / sizeof(events_fixed[0]); i++)
+		if (strcmp(key, events_fixed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Prints a value for key=value: strings bare unless they hold blanks. */
+static void
+events_value(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s != NULL && strpbrk(s, " \t\"=") == NULL && *s != '\0')
+		fputs(s, stdout);
+	else
+		json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static void
+events_print(const char *line, size_t len)
+{
+	const char *key;
+	json_t *ev;
+	void *it;
+
+	if ((ev = json_loadb(line, len, 0, NULL)) == NULL) {
+		printf("%.*s\n", (int)len, line);
+		return;
+	}
+	printf("%lld %s %s %s",
+	    (long long)json_integer_value(json_object_get(ev, "seq")),
+	    ctl_jstr(ev, "time"), ctl_jstr(ev, "type"), ctl_jstr(ev, "vm"));
+	for (it = json_object_iter(ev); it;
+	     it = json_object_iter_next(ev, it)) {
+		key = json_object_iter_key(it);
+		if (events_is_fixed(key))
+			continue;
+		printf(" %s=", key);
+		events_value(json_object_iter_value(it));
+	}
+	putchar('\n');
+	json_decref(ev);
+}
+
+static int
+events_sink(const char *buf, size_t len, void *arg)
+{
+	struct events_out *o = arg;
+	const char *nl;
+	char *p;
+
+	if (o->ctl->ctl_json)
+		return ctl_sink_stdout(buf, len, NULL);
+	if ((p = realloc(o->line, o->len + len)) == NULL)
+		return -1;
+	memcpy(p + o->len, buf, len);
+	o->line = p;
+	o->len += len;
+	while ((nl = memchr(o->line, '\n', o->len)) != NULL) {
+		size_t n = (size_t)(nl - o->line);
+
+		if (n > 0)
+			events_print(o->line, n);
+		o->len -= n + 1;
+		memmove(o->line, nl + 1, o->len);
+	}
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+/* Builds the path with its query; 0, or 2 after a usage message. */
+static int
+events_path(
+    char *buf, size_t size, const char *since, const char *vm, int follow)
+{
+	const char *sep = "?";
+	char esc[256];
+	long long seq;
+	size_t n = (size_t)snprintf(buf, size, "/v1/events");
+
+	if (since != NULL) {
+		if (ctl_parse_uint(since, (1LL << 62), &seq) == -1)
+			return ctl_usage_error(&ctl_cmd_events,
+			    "--since wants an event number, not '%s'", since);
+		n += (size_t)snprintf(
+		    buf + n, size - n, "%ssince=%lld", sep, seq);
+		sep = "&";
+	}
+	if (vm != NULL) {
+		if (ctl_escape(esc, sizeof(esc), vm) == -1)
+			return ctl_usage_error(
+			    &ctl_cmd_events, "VM name too long");
+		n += (size_t)snprintf(buf + n, size - n, "%svm=%s", sep, esc);
+		sep = "&";
+	}
+	if (follow)
+		snprintf(buf + n, size - n, "%sfollow=true", sep);
+	return 0;
+}
+
+static int
+events_exec(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"since", required_argument, NULL, 'S'},
+	    {"vm", required_argument, NULL, 'v'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct events_out o = {.ctl = c};
+	const char *since = NULL, *vm = NULL;
+	char path[512];
+	int ch, rc, follow = 0;
+
+	while ((ch = getopt_long(argc, argv, ":f", opts, NULL)) != -1) {
+		if (ch == 'S')
+			since = optarg;
+		else if (ch == 'v')
+			vm = optarg;
+		else if (ch == 'f')
+			follow = 1;
+		else
+			return ctl_bad_option(&ctl_cmd_events, ch, argv);
+	}
+	if (optind < argc)
+		return ctl_usage_error(
+		    &ctl_cmd_events, "unexpected argument '%s'", argv[optind]);
+	rc = events_path(path, sizeof(path), since, vm, follow);
+	if (rc != 0)
+		return rc;
+	rc = ctl_stream(c, path, events_sink, &o);
+	if (rc == 0 && o.len > 0)
+		events_print(o.line, o.len);
+	free(o.line);
+	return rc;
+}
+
+const struct ctl_cmd ctl_cmd_events = {
+    .name = "events",
+    .usage = "[--since SEQ] [--vm VM] [-f]",
+    .summary = "print the event log (-f: follow new events)",
+    .exec = events_exec,
+};

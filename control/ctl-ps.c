@@ -1,0 +1,120 @@
+/*
+ * unikctl ps: a table of VMs (GET /v1/vms); the active ones unless -a.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+static const char *const ps_active[] = {"starting", "running", "stopping"};
+
+static int
+ps_is_active(const char *state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ps_active) / sizeof(ps_active[0]); i++)
+		if (strcmp(state, ps_active[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Formats an integer member, or "-" when it is null. */
+static void
+ps_int(char *buf, size_t size, const json_t *vm, const char *key)
+{
+	const json_t *v = json_object_get(vm, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, size, "-");
+}
+
+static void
+ps_uptime(char *buf, size_t size, const json_t *vm)
+{
+	long long started;
+
+	if (!ps_is_active(ctl_jstr(vm, "state")) ||
+	    ctl_time_parse(ctl_jstr(vm, "started_at"), &started) == -1)
+		snprintf(buf, size, "-");
+	else
+		ctl_duration(buf, size, (long long)time(NULL) - started);
+}
+
+static int
+ps_row(struct ctl_table *t, const json_t *vm)
+{
+	char pid[24], uptime[24], restarts[24];
+	const char *row[7];
+
+	ps_int(pid, sizeof(pid), vm, "pid");
+	ps_int(restarts, sizeof(restarts), vm, "restarts");
+	ps_uptime(uptime, sizeof(uptime), vm);
+	row[0] = ctl_jstr(vm, "name");
+	row[1] = ctl_jstr(vm, "state");
+	row[2] = pid;
+	row[3] = ctl_jstr(vm, "tender");
+	row[4] = uptime;
+	row[5] = restarts;
+	row[6] = ctl_jstr(vm, "exit_reason");
+	return ctl_table_add(t, row);
+}
+
+static void
+ps_print(const json_t *vms)
+{
+	static const char *const header[] = {
+	    "NAME", "STATE", "PID", "TENDER", "UPTIME", "RESTARTS", "EXIT"};
+	struct ctl_table *t;
+	size_t i;
+
+	if ((t = ctl_table_new(7, header)) == NULL)
+		return;
+	for (i = 0; i < json_array_size(vms); i++)
+		ps_row(t, json_array_get(vms, i));
+	ctl_table_print(t, stdout);
+	ctl_table_free(t);
+}
+
+static int
+ps_exec(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = "/v1/vms?state=starting,running,stopping";
+	json_t *reply, *vms;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, ":a", opts, NULL)) != -1) {
+		if (ch != 'a')
+			return ctl_bad_option(&ctl_cmd_ps, ch, argv);
+		path = "/v1/vms";
+	}
+	if (optind < argc)
+		return ctl_usage_error(
+		    &ctl_cmd_ps, "unexpected argument '%s'", argv[optind]);
+	if ((rc = ctl_call(c, "GET", path, NULL, &reply)) != 0)
+		return rc;
+	vms = json_object_get(reply, "vms");
+	if (c->ctl_json)
+		ctl_print_json(vms ? vms : json_array());
+	else
+		ps_print(vms);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+const struct ctl_cmd ctl_cmd_ps = {
+    .name = "ps",
+    .usage = "[-a]",
+    .summary = "list running VMs (-a: all VMs)",
+    .exec = ps_exec,
+};

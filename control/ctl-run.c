@@ -1,0 +1,432 @@
+/*
+ * unikctl run and create: build a VM definition from the command line and
+ * POST it to /v1/vms (run: ?start=true). run --attach streams the console
+ * and exits with the VM's exit status; --rm removes the VM once it has
+ * reached a final state. Everything is checked before a request is sent.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl.h"
+
+#define RUN_NAME_MAX 63
+#define RUN_MEM_MAX (1LL << 30) /* MiB; anything larger is a typo */
+#define RUN_CPU_MAX 4095
+
+/* A run or create in the making. */
+struct run_req {
+	const struct ctl_cmd *cmd;
+	json_t *def; /* the definition POSTed */
+	const char *tender, *image;
+	int attach, rm;
+};
+
+/* One option: its long name, whether it takes an argument, its setter. */
+struct run_opt {
+	const char *name;
+	int has_arg;
+	/* Returns 0, or 2 after a usage message. */
+	int (*set)(struct run_req *, const char *arg);
+};
+
+/* Why name is not a valid VM name ([a-z0-9][a-z0-9_-]{0,62}), or NULL. */
+static const char *
+run_name_problem(const char *name)
+{
+	size_t i;
+
+	if (*name == '\0')
+		return "it is empty";
+	if (strlen(name) > RUN_NAME_MAX)
+		return "it is longer than 63 characters";
+	if (!islower((unsigned char)*name) && !isdigit((unsigned char)*name))
+		return "it must start with a lowercase letter or a digit";
+	for (i = 1; name[i] != '\0'; i++)
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) &&
+		    strchr("_-", name[i]) == NULL)
+			return "it may hold only a-z, 0-9, '_' and '-'";
+	return NULL;
+}
+
+/* A name from the image's file name: "Hello.spt" gives "hello-spt". */
+static void
+run_name_from_image(char *buf, size_t size, const char *image)
+{
+	const char *base = strrchr(image, '/');
+	size_t n = 0;
+
+	base = base ? base + 1 : image;
+	while (*base != '\0' && !isalnum((unsigned char)*base))
+		base++;
+	for (; *base != '\0' && n < RUN_NAME_MAX && n + 1 < size; base++) {
+		int ch = tolower((unsigned char)*base);
+
+		if (!(islower(ch) || isdigit(ch) || ch == '_') || ch > 127)
+			ch = '-';
+		buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+}
+
+static int
+run_set_name(struct run_req *r, const char *arg)
+{
+	const char *why = run_name_problem(arg);
+
+	if (why != NULL)
+		return ctl_usage_error(
+		    r->cmd, "bad VM name '%s': %s", arg, why);
+	json_object_set_new(r->def, "name", json_string(arg));
+	return 0;
+}
+
+static int
+run_set_tender(struct run_req *r, const char *arg)
+{
+	if (*arg == '\0')
+		return ctl_usage_error(r->cmd, "--tender is empty");
+	r->tender = arg;
+	return 0;
+}
+
+static int
+run_set_image(struct run_req *r, const char *arg)
+{
+	if (*arg == '\0')
+		return ctl_usage_error(r->cmd, "--image is empty");
+	r->image = arg;
+	return 0;
+}
+
+/* --mem: MiB, plain ("64") or with a suffix ("64M", "1G", "2GiB"). */
+static int
+run_set_mem(struct run_req *r, const char *arg)
+{
+	static const struct {
+		const char *suffix;
+		long long mib;
+	} units[] = {{"", 1}, {"m", 1}, {"mb", 1}, {"mib", 1}, {"g", 1024},
+	    {"gb", 1024}, {"gib", 1024}};
+	long long v;
+	char *end;
+	size_t i;
+
+	if (!isdigit((unsigned char)*arg))
+		goto fail;
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(end, units[i].suffix) == 0)
+			break;
+	if (errno != 0 || i == sizeof(units) / sizeof(units[0]) ||
+	    v > RUN_MEM_MAX / units[i].mib)
+		goto fail;
+	if (v < 1)
+		return ctl_usage_error(r->cmd, "--mem must be at least 1 MiB");
+	json_object_set_new(r->def, "memory", json_integer(v * units[i].mib));
+	return 0;
+fail:
+	return ctl_usage_error(r->cmd,
+	    "--mem wants a size in MiB such as 64, 64M or 1G, not '%s'", arg);
+}
+
+/* --cpus: a list of CPU numbers and ranges, "0,1" or "0-3,6". */
+static int
+run_set_cpus(struct run_req *r, const char *arg)
+{
+	json_t *cpus = json_array();
+	long long lo, hi;
+	const char *p = arg;
+	char *end;
+
+	while (isdigit((unsigned char)*p)) {
+		lo = hi = strtoll(p, &end, 10);
+		if (*end == '-' && isdigit((unsigned char)end[1]))
+			hi = strtoll(end + 1, &end, 10);
+		if (lo > hi || hi > RUN_CPU_MAX)
+			break;
+		for (; lo <= hi; lo++)
+			json_array_append_new(cpus, json_integer(lo));
+		if (*end == '\0') {
+			json_object_set_new(r->def, "cpus", cpus);
+			return 0;
+		}
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	json_decref(cpus);
+	return ctl_usage_error(r->cmd,
+	    "--cpus wants CPU numbers such as 0,1 or 0-3, not '%s'", arg);
+}
+
+/* --restart no|always|on-failure[:N] */
+static int
+run_set_restart(struct run_req *r, const char *arg)
+{
+	static const char *const policies[] = {"no", "always", "on-failure"};
+	const char *colon = strchr(arg, ':');
+	size_t i, len = colon ? (size_t)(colon - arg) : strlen(arg);
+	long long n = -1;
+	json_t *restart;
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (strlen(policies[i]) == len &&
+		    strncmp(arg, policies[i], len) == 0)
+			break;
+	if (i == sizeof(policies) / sizeof(policies[0]) ||
+	    (colon && (i != 2 || ctl_parse_uint(colon + 1, INT_MAX, &n))))
+		return ctl_usage_error(r->cmd,
+		    "--restart wants no, always, on-failure or "
+		    "on-failure:N, not '%s'",
+		    arg);
+	restart = json_pack("{s:s}", "policy", policies[i]);
+	if (n >= 0)
+		json_object_set_new(restart, "max_retries", json_integer(n));
+	json_object_set_new(r->def, "restart", restart);
+	return 0;
+}
+
+static int
+run_set_autostart(struct run_req *r, const char *arg)
+{
+	(void)arg;
+	json_object_set_new(r->def, "autostart", json_true());
+	return 0;
+}
+
+static int
+run_set_stop_timeout(struct run_req *r, const char *arg)
+{
+	long long s;
+
+	if (ctl_parse_uint(arg, 86400, &s) == -1)
+		return ctl_usage_error(r->cmd,
+		    "--stop-timeout wants seconds (0..86400), not '%s'", arg);
+	json_object_set_new(r->def, "stop_timeout", json_integer(s));
+	return 0;
+}
+
+static int
+run_set_attach(struct run_req *r, const char *arg)
+{
+	(void)arg;
+	r->attach = 1;
+	return 0;
+}
+
+static int
+run_set_rm(struct run_req *r, const char *arg)
+{
+	(void)arg;
+	r->rm = 1;
+	return 0;
+}
+
+static const struct run_opt run_opts[] = {
+    {"name", 1, run_set_name},
+    {"tender", 1, run_set_tender},
+    {"image", 1, run_set_image},
+    {"mem", 1, run_set_mem},
+    {"memory", 1, run_set_mem},
+    {"cpus", 1, run_set_cpus},
+    {"restart", 1, run_set_restart},
+    {"autostart", 0, run_set_autostart},
+    {"stop-timeout", 1, run_set_stop_timeout},
+    {"attach", 0, run_set_attach},
+    {"rm", 0, run_set_rm},
+};
+#define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+
+/* The image as an absolute path: unikd does not share our directory. */
+static void
+run_set_image_path(struct run_req *r)
+{
+	char *abs = NULL;
+
+	if (r->image[0] != '/')
+		abs = realpath(r->image, NULL);
+	json_object_set_new(r->def, "image", json_string(abs ? abs : r->image));
+	free(abs);
+}
+
+/* Checks what the options left and completes the definition. */
+static int
+run_finish(struct run_req *r, int argc, char **argv)
+{
+	char name[RUN_NAME_MAX + 1];
+	json_t *args;
+	int i;
+
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+		return ctl_usage_error(r->cmd,
+		    "unexpected argument '%s' (guest arguments go after --)",
+		    argv[optind]);
+	if (r->tender == NULL || r->image == NULL)
+		return ctl_usage_error(r->cmd, "%s is required",
+		    r->tender == NULL ? "--tender" : "--image");
+	if (r->cmd == &ctl_cmd_create && (r->attach || r->rm))
+		return ctl_usage_error(
+		    r->cmd, "--attach and --rm only apply to run");
+	if (json_object_get(r->def, "name") == NULL) {
+		run_name_from_image(name, sizeof(name), r->image);
+		if (run_name_problem(name) != NULL)
+			return ctl_usage_error(r->cmd,
+			    "cannot make a VM name from '%s'; use --name",
+			    r->image);
+		json_object_set_new(r->def, "name", json_string(name));
+	}
+	json_object_set_new(r->def, "tender", json_string(r->tender));
+	run_set_image_path(r);
+	if (optind < argc) {
+		args = json_array();
+		for (i = optind; i < argc; i++)
+			json_array_append_new(args, json_string(argv[i]));
+		json_object_set_new(r->def, "args", args);
+	}
+	return 0;
+}
+
+static int
+run_parse(struct run_req *r, int argc, char **argv)
+{
+	struct option opts[RUN_NOPTS + 1];
+	size_t i;
+	int ch, rc;
+
+	memset(opts, 0, sizeof(opts));
+	for (i = 0; i < RUN_NOPTS; i++) {
+		opts[i].name = run_opts[i].name;
+		opts[i].has_arg =
+		    run_opts[i].has_arg ? required_argument : no_argument;
+		opts[i].val = 256 + (int)i;
+	}
+	/* "+": stop at the first non-option, so "--" ends our options */
+	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+		if (ch < 256)
+			return ctl_bad_option(r->cmd, ch, argv);
+		if ((rc = run_opts[ch - 256].set(r, optarg)) != 0)
+			return rc;
+	}
+	return run_finish(r, argc, argv);
+}
+
+/* Waits for the VM's final state; *status: its exit status, or 1. */
+static int
+run_wait(struct ctl *c, const char *name, int *status)
+{
+	const json_t *st;
+	char path[512];
+	json_t *w;
+	int rc;
+
+	*status = CTL_EXIT_FAIL;
+	if (ctl_vm_path(path, sizeof(path), name, "/wait") == -1)
+		return CTL_EXIT_FAIL;
+	if ((rc = ctl_call(c, "POST", path, NULL, &w)) != 0)
+		return rc;
+	st = json_object_get(w, "exit_status");
+	if (json_is_integer(st))
+		*status = (int)(json_integer_value(st) & 0xff);
+	else
+		fprintf(stderr, "unikctl: vm '%s' %s: %s\n", name,
+		    ctl_jstr(w, "state"), ctl_jstr(w, "exit_reason"));
+	json_decref(w);
+	return 0;
+}
+
+/* After the VM started: attach, wait, remove, as asked. */
+static int
+run_follow(struct ctl *c, const struct run_req *r, const char *name)
+{
+	char path[512];
+	json_t *gone;
+	int rc, status = 0;
+
+	if (r->attach) {
+		if (ctl_vm_path(
+		        path, sizeof(path), name, "/console?follow=true") == -1)
+			return CTL_EXIT_FAIL;
+		rc = ctl_stream(c, path, ctl_sink_stdout, NULL);
+		if (rc == CTL_EXIT_UNREACHABLE)
+			return rc;
+	}
+	if ((rc = run_wait(c, name, &status)) != 0)
+		return rc;
+	if (r->rm) {
+		if (ctl_vm_path(path, sizeof(path), name, "") == -1)
+			return CTL_EXIT_FAIL;
+		if ((rc = ctl_call(c, "DELETE", path, NULL, &gone)) != 0)
+			return rc;
+		json_decref(gone);
+	}
+	return status;
+}
+
+static int
+run_exec(struct ctl *c, int argc, char **argv, const struct ctl_cmd *cmd)
+{
+	struct run_req r = {.cmd = cmd, .def = json_object()};
+	const char *path =
+	    cmd == &ctl_cmd_run ? "/v1/vms?start=true" : "/v1/vms";
+	char name[RUN_NAME_MAX + 1];
+	json_t *vm = NULL;
+	int rc;
+
+	if ((rc = run_parse(&r, argc, argv)) != 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s", ctl_jstr(r.def, "name"));
+	if ((rc = ctl_call(c, "POST", path, r.def, &vm)) != 0)
+		goto out;
+	if (c->ctl_json && !r.attach)
+		ctl_print_json(vm);
+	else if (!r.attach)
+		printf("%s\n", ctl_jstr(vm, "name"));
+	fflush(stdout);
+	if (r.attach || r.rm)
+		rc = run_follow(c, &r, name);
+out:
+	json_decref(vm);
+	json_decref(r.def);
+	return rc;
+}
+
+static int
+run_run_exec(struct ctl *c, int argc, char **argv)
+{
+	return run_exec(c, argc, argv, &ctl_cmd_run);
+}
+
+static int
+run_create_exec(struct ctl *c, int argc, char **argv)
+{
+	return run_exec(c, argc, argv, &ctl_cmd_create);
+}
+
+#define RUN_USAGE                                                              \
+	"[--name VM] --tender T --image IMG [--mem SIZE] [--cpus LIST]\n"      \
+	"           [--restart no|on-failure[:N]|always] [--autostart]\n"      \
+	"           [--stop-timeout S]"
+
+const struct ctl_cmd ctl_cmd_run = {
+    .name = "run",
+    .usage = RUN_USAGE " [--attach] [--rm] [-- ARGS...]",
+    .summary = "create and start a VM",
+    .exec = run_run_exec,
+};
+
+const struct ctl_cmd ctl_cmd_create = {
+    .name = "create",
+    .usage = RUN_USAGE " [-- ARGS...]",
+    .summary = "create a VM without starting it",
+    .exec = run_create_exec,
+};

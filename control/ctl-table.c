@@ -1,0 +1,129 @@
+/*
+ * Human output: tables whose column widths come from the data (a header
+ * row, columns three spaces apart, no trailing blanks), and the times and
+ * durations shown in them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+#define CTL_TABLE_MAXCOLS 16
+
+struct ctl_table {
+	size_t ncols;
+	size_t nrows; /* including the header */
+	char **cells; /* nrows * ncols */
+};
+
+struct ctl_table *
+ctl_table_new(size_t ncols, const char *const *header)
+{
+	struct ctl_table *t;
+
+	if (ncols == 0 || ncols > CTL_TABLE_MAXCOLS)
+		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->ncols = ncols;
+	if (ctl_table_add(t, header) == -1) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int
+ctl_table_add(struct ctl_table *t, const char *const *cells)
+{
+	char **p;
+	size_t i, base = t->nrows * t->ncols;
+
+	p = realloc(t->cells, (base + t->ncols) * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	t->cells = p;
+	for (i = 0; i < t->ncols; i++) {
+		if ((p[base + i] = strdup(cells[i] ? cells[i] : "")) == NULL) {
+			while (i-- > 0)
+				free(p[base + i]);
+			return -1;
+		}
+	}
+	t->nrows++;
+	return 0;
+}
+
+void
+ctl_table_print(const struct ctl_table *t, FILE *f)
+{
+	size_t r, col, w, width[CTL_TABLE_MAXCOLS] = {0};
+
+	for (r = 0; r < t->nrows; r++)
+		for (col = 0; col < t->ncols; col++) {
+			w = strlen(t->cells[r * t->ncols + col]);
+			if (w > width[col])
+				width[col] = w;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (col = 0; col < t->ncols; col++) {
+			const char *cell = t->cells[r * t->ncols + col];
+
+			if (col + 1 == t->ncols)
+				fprintf(f, "%s\n", cell);
+			else
+				fprintf(f, "%-*s   ", (int)width[col], cell);
+		}
+	}
+}
+
+void
+ctl_table_free(struct ctl_table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+int
+ctl_time_parse(const char *s, long long *epoch)
+{
+	struct tm tm = {0};
+	const char *end;
+
+	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+		return -1;
+	*epoch = (long long)timegm(&tm);
+	return 0;
+}
+
+void
+ctl_duration(char *buf, size_t size, long long secs)
+{
+	static const struct {
+		long long secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	size_t i;
+
+	if (secs < 0)
+		secs = 0;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) - 1; i++)
+		if (secs >= units[i].secs)
+			break;
+	snprintf(buf, size, "%lld%c", secs / units[i].secs, units[i].unit);
+}

@@ -1,0 +1,228 @@
+/*
+ * unikctl's main(): global options, the command table and usage(), which
+ * is generated from the table. Adding a command is adding a file and a row.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "ctl.h"
+
+static const struct ctl_cmd *const ctl_cmds[] = {
+    &ctl_cmd_info,
+    &ctl_cmd_ps,
+    &ctl_cmd_inspect,
+    &ctl_cmd_run,
+    &ctl_cmd_create,
+    &ctl_cmd_start,
+    &ctl_cmd_stop,
+    &ctl_cmd_kill,
+    &ctl_cmd_restart,
+    &ctl_cmd_rm,
+    &ctl_cmd_wait,
+    &ctl_cmd_logs,
+    &ctl_cmd_events,
+};
+#define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "usage: unikctl [-s PATH] [--json] COMMAND [ARGS...]\n"
+	    "       unikctl -h | --help | --version\n\n"
+	    "Options:\n"
+	    "  -s, --socket PATH  unikd's socket (default $UNIKD_SOCKET"
+	    " or %s)\n"
+	    "  --json             print JSON instead of tables\n\n"
+	    "Commands:\n",
+	    CTL_DEFAULT_SOCKET);
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(
+		    f, "  %-8s %s\n", ctl_cmds[i]->name, ctl_cmds[i]->summary);
+	fprintf(f, "\nRun 'unikctl COMMAND --help' for a command's usage.\n");
+}
+
+static void
+cmd_usage(const struct ctl_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: unikctl %s%s%s\n", cmd->name, *cmd->usage ? " " : "",
+	    cmd->usage);
+}
+
+int
+ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "unikctl %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cmd_usage(cmd, stderr);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_bad_option(const struct ctl_cmd *cmd, int c, char **argv)
+{
+	const char *what =
+	    c == ':' ? "option requires an argument" : "unknown option";
+
+	if (optopt > 0 && optopt < 128 && strchr("?:", optopt) == NULL)
+		return ctl_usage_error(cmd, "%s: -%c", what, optopt);
+	return ctl_usage_error(cmd, "%s: %s", what, argv[optind - 1]);
+}
+
+int
+ctl_parse_uint(const char *s, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *
+ctl_jstr(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "-";
+}
+
+void
+ctl_print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
+static const struct ctl_cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NCMDS; i++)
+		if (strcmp(ctl_cmds[i]->name, name) == 0)
+			return ctl_cmds[i];
+	return NULL;
+}
+
+/*
+ * Takes --json and -h/--help out of the command's arguments (up to a
+ * "--"), so they work after the command name too. Returns 1 if help was
+ * asked for.
+ */
+static int
+cmd_strip_globals(struct ctl *c, int *argc, char **argv)
+{
+	int i, n = 1, help = 0;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--json") == 0)
+			c->ctl_json = 1;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		         strcmp(argv[i], "--help") == 0)
+			help = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	for (; i < *argc; i++)
+		argv[n++] = argv[i];
+	argv[n] = NULL;
+	*argc = n;
+	return help;
+}
+
+static int
+run_cmd(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+	int rc;
+
+	if ((cmd = cmd_find(argv[0])) == NULL) {
+		fprintf(stderr, "unikctl: unknown command '%s'\n", argv[0]);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (cmd_strip_globals(c, &argc, argv)) {
+		cmd_usage(cmd, stdout);
+		printf("%s\n", cmd->summary);
+		return CTL_EXIT_OK;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "unikctl: cannot initialise libcurl\n");
+		return CTL_EXIT_FAIL;
+	}
+	optind = 0; /* glibc: start afresh for the command's own options */
+	rc = cmd->exec(c, argc, argv);
+	curl_global_cleanup();
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ctl c = {.ctl_socket = getenv("UNIKD_SOCKET")};
+	int ch;
+
+	if (c.ctl_socket == NULL || *c.ctl_socket == '\0')
+		c.ctl_socket = CTL_DEFAULT_SOCKET;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			c.ctl_socket = optarg;
+			break;
+		case 'j':
+			c.ctl_json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("unikctl %s\n", PACKAGE_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			fprintf(stderr, "unikctl: %s: %s\n",
+			    ch == ':' ? "option requires an argument"
+			              : "unknown option",
+			    argv[optind - 1]);
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "unikctl: no command given\n");
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	return run_cmd(&c, argc - optind, argv + optind);
+}

@@ -1,0 +1,99 @@
+/*
+ * unikctl: the command-line client of unikd. main() (ctl.c) parses the
+ * global options and dispatches through a static table of commands, one
+ * file per command group (ctl-run.c, ctl-vm.c, ...). ctl-client.c speaks
+ * HTTP/JSON to unikd over its UNIX socket with libcurl.
+ */
+#ifndef UNIKD_CTL_H
+#define UNIKD_CTL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* Exit codes (documented in unikctl(1)). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1        /* unikd refused or failed the request */
+#define CTL_EXIT_USAGE 2       /* bad command line, nothing was sent */
+#define CTL_EXIT_UNREACHABLE 3 /* cannot reach unikd */
+
+#define CTL_DEFAULT_SOCKET "/run/unikd/unikd.sock"
+
+struct ctl {
+	const char *ctl_socket; /* path of unikd's control socket */
+	int ctl_json;           /* --json: machine output */
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *usage;   /* arguments, after the command name */
+	const char *summary; /* one line for usage() */
+	/* argv[0] is the command name; returns an exit code. */
+	int (*exec)(struct ctl *, int argc, char **argv);
+};
+
+/* The commands, one per row of the table in ctl.c. */
+extern const struct ctl_cmd ctl_cmd_info, ctl_cmd_ps, ctl_cmd_inspect,
+    ctl_cmd_run, ctl_cmd_create, ctl_cmd_start, ctl_cmd_stop, ctl_cmd_kill,
+    ctl_cmd_restart, ctl_cmd_rm, ctl_cmd_wait, ctl_cmd_logs, ctl_cmd_events;
+
+/* ctl.c: command-line helpers. */
+/* Prints "unikctl CMD: <msg>" and the command's usage; returns 2. */
+int ctl_usage_error(const struct ctl_cmd *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Reports a getopt_long() error ('?' or ':'); returns 2. */
+int ctl_bad_option(const struct ctl_cmd *, int c, char **argv);
+/* Parses a non-negative integer no larger than max; -1 when not one. */
+int ctl_parse_uint(const char *s, long long max, long long *out);
+/* The string member key of obj, or "-" when missing or null. */
+const char *ctl_jstr(const json_t *obj, const char *key);
+/* Prints json pretty on stdout. */
+void ctl_print_json(const json_t *);
+
+/* ctl-client.c: requests to unikd. */
+/*
+ * Sends one request (body may be NULL). Returns 0 when unikd answered,
+ * whatever the status, with *status set and *reply the parsed JSON body
+ * (NULL when there was none); else prints why and returns
+ * CTL_EXIT_UNREACHABLE or CTL_EXIT_FAIL.
+ */
+int ctl_request(struct ctl *, const char *method, const char *path,
+    json_t *body, long *status, json_t **reply);
+/* ctl_request() that also prints a non-2xx reply and returns 1 for it. */
+int ctl_call(struct ctl *, const char *method, const char *path, json_t *body,
+    json_t **reply);
+
+/* Receives streamed bytes; returns 0, or -1 to stop the stream. */
+typedef int (*ctl_sink)(const char *buf, size_t len, void *arg);
+/*
+ * GETs path and passes the body to sink as it arrives. Returns an exit
+ * code: 0 when the stream ended cleanly, 1 (error printed) or 3.
+ */
+int ctl_stream(struct ctl *, const char *path, ctl_sink sink, void *arg);
+/* A sink that writes to stdout at once (arg unused). */
+int ctl_sink_stdout(const char *buf, size_t len, void *arg);
+
+/*
+ * Writes "/v1/vms/<vm, percent-encoded><suffix>" into buf; -1 (message
+ * printed) when it does not fit.
+ */
+int ctl_vm_path(char *buf, size_t size, const char *vm, const char *suffix);
+/* Percent-encodes s into buf; -1 when it does not fit. */
+int ctl_escape(char *buf, size_t size, const char *s);
+
+/* ctl-table.c: aligned human tables. */
+struct ctl_table;
+struct ctl_table *ctl_table_new(size_t ncols, const char *const *header);
+/* Adds a row of ncols cells (copied); -1 on ENOMEM. */
+int ctl_table_add(struct ctl_table *, const char *const *cells);
+void ctl_table_print(const struct ctl_table *, FILE *);
+void ctl_table_free(struct ctl_table *);
+
+/* ctl-table.c: time. */
+/* Parses an RFC 3339 UTC time ("2024-05-01T12:00:00[.123]Z"); -1 if not. */
+int ctl_time_parse(const char *s, long long *epoch);
+/* Formats a duration in seconds as "5s", "3m", "2h" or "4d". */
+void ctl_duration(char *buf, size_t size, long long secs);
+
+#endif
