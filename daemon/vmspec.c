@@ -1,0 +1,633 @@
+/*
+ * VM definitions (see vmspec.h). Validation runs in two passes: the shape
+ * of every field first (types, required and unknown fields, fixed ranges:
+ * 400), then what the host can honour (tender, image, memory, CPUs: 422),
+ * so a malformed request is always reported as malformed.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "tender.h"
+#include "uerr.h"
+#include "vmspec.h"
+
+#define VM_DEFAULT_MEMORY 64
+#define VM_ARG_MAX 4096
+#define VM_STOP_TIMEOUT_MAX 3600
+
+struct spec_field {
+	const char *name;
+	bool required;
+	/*
+	 * Checks the shape of the value and stores it in s (400 on error);
+	 * NULL: an array, checked in the second pass.
+	 */
+	int (*parse)(struct vm_spec *s, const json_t *v, const struct conf *cf,
+	    struct uerr *e);
+};
+
+bool
+vm_name_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > VM_NAME_MAX)
+		return false;
+	if (!((name[0] >= 'a' && name[0] <= 'z') ||
+	        (name[0] >= '0' && name[0] <= '9')))
+		return false;
+	for (i = 1; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		        (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+		        name[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A JSON string without NUL bytes, or NULL. */
+static const char *
+spec_string(const json_t *v)
+{
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}
+
+static int
+spec_name(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	const char *name = spec_string(v);
+
+	(void)cf;
+	if (name == NULL)
+		return uerr_set(
+		    e, UERR_INVALID, "field 'name': must be a string");
+	if (!vm_name_valid(name))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'name': '%s' is not a valid name "
+		    "([a-z0-9][a-z0-9_-]{0,62})",
+		    name);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	return 0;
+}
+
+/* The name is looked up in the second pass (spec_check_tender). */
+static int
+spec_tender(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)s;
+	(void)cf;
+	if (spec_string(v) == NULL)
+		return uerr_set(
+		    e, UERR_INVALID, "field 'tender': must be a string");
+	return 0;
+}
+
+/* The path is resolved in the second pass (spec_check_image). */
+static int
+spec_image(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	const char *image = spec_string(v);
+
+	(void)s;
+	(void)cf;
+	if (image == NULL)
+		return uerr_set(
+		    e, UERR_INVALID, "field 'image': must be a string");
+	if (image[0] != '/')
+		return uerr_set(
+		    e, UERR_INVALID, "field 'image': must be an absolute path");
+	if (strlen(image) >= PATH_MAX)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'image': longer than %d bytes", PATH_MAX - 1);
+	return 0;
+}
+
+/* Stored clamped to [0, UINT_MAX]; the range is checked against the host
+ * and the driver in the second pass. */
+static int
+spec_memory(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	json_int_t m;
+
+	(void)cf;
+	if (!json_is_integer(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'memory': must be an integer (MiB)");
+	m = json_integer_value(v);
+	s->memory = m < 0 ? 0 : m > UINT_MAX ? UINT_MAX : (unsigned)m;
+	return 0;
+}
+
+static int
+spec_int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts a list of n ints; -1 and the duplicate in *dup if one repeats. */
+static int
+spec_sort_distinct(int *v, size_t n, int *dup)
+{
+	size_t i;
+
+	qsort(v, n, sizeof(int), spec_int_cmp);
+	for (i = 1; i < n; i++) {
+		if (v[i] == v[i - 1]) {
+			*dup = v[i];
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+spec_cpus(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	const json_t *c;
+	json_int_t n;
+	size_t i;
+	int dup;
+
+	(void)cf;
+	if (!json_is_array(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'cpus': must be an array of CPU numbers");
+	if (json_array_size(v) > VM_MAX_CPUS)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'cpus': at most %d CPUs", VM_MAX_CPUS);
+	if (json_array_size(v) == 0)
+		return 0;
+	if ((s->cpus = calloc(json_array_size(v), sizeof(int))) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	json_array_foreach(v, i, c)
+	{
+		n = json_is_integer(c) ? json_integer_value(c) : -1;
+		if (n < 0 || n >= CPU_SETSIZE)
+			return uerr_set(e, UERR_INVALID,
+			    "field 'cpus[%zu]': must be a CPU number between 0 "
+			    "and %d",
+			    i, CPU_SETSIZE - 1);
+		s->cpus[s->ncpus++] = (int)n;
+	}
+	if (spec_sort_distinct(s->cpus, s->ncpus, &dup) == -1)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'cpus': cpu %d is listed twice", dup);
+	return 0;
+}
+
+static int
+spec_args(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	const json_t *a;
+	const char *arg;
+	size_t i;
+
+	(void)cf;
+	if (!json_is_array(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'args': must be an array of strings");
+	if (json_array_size(v) > VM_MAX_ARGS)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'args': at most %d arguments", VM_MAX_ARGS);
+	if ((s->args = calloc(json_array_size(v) + 1, sizeof(char *))) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	json_array_foreach(v, i, a)
+	{
+		if ((arg = spec_string(a)) == NULL)
+			return uerr_set(e, UERR_INVALID,
+			    "field 'args[%zu]': must be a string without NUL "
+			    "bytes",
+			    i);
+		if (strlen(arg) > VM_ARG_MAX)
+			return uerr_set(e, UERR_INVALID,
+			    "field 'args[%zu]': longer than %d bytes", i,
+			    VM_ARG_MAX);
+		if ((s->args[i] = strdup(arg)) == NULL)
+			return uerr_set(e, UERR_INTERNAL, "out of memory");
+		s->nargs++;
+	}
+	return 0;
+}
+
+static int
+spec_exit_codes(struct restart_policy *p, const json_t *v, struct uerr *e)
+{
+	const json_t *c;
+	json_int_t n;
+	size_t i;
+	int dup;
+
+	if (!json_is_array(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart.exit_codes': must be an array of exit "
+		    "codes");
+	if (json_array_size(v) > RESTART_MAX_EXIT_CODES)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart.exit_codes': at most %d codes",
+		    RESTART_MAX_EXIT_CODES);
+	if (json_array_size(v) > 0 && p->kind != RESTART_ON_FAILURE)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart.exit_codes': only allowed with policy "
+		    "'on-failure'");
+	json_array_foreach(v, i, c)
+	{
+		n = json_is_integer(c) ? json_integer_value(c) : -1;
+		if (n < 0 || n > 255)
+			return uerr_set(e, UERR_INVALID,
+			    "field 'restart.exit_codes[%zu]': must be an "
+			    "integer between 0 and 255",
+			    i);
+		p->exit_codes[p->n_exit_codes++] = (int)n;
+	}
+	if (spec_sort_distinct(p->exit_codes, p->n_exit_codes, &dup) == -1)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart.exit_codes': %d is listed twice", dup);
+	return 0;
+}
+
+static int
+spec_restart(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	struct restart_policy *p = &s->restart;
+	const json_t *policy, *retries, *codes;
+	const char *key;
+	json_t *val;
+
+	if (!json_is_object(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart': must be an object {\"policy\", "
+		    "\"max_retries\", \"exit_codes\"}");
+	json_object_foreach((json_t *)v, key,
+	    val) if (strcmp(key, "policy") != 0 &&
+	             strcmp(key, "max_retries") != 0 &&
+	             strcmp(key, "exit_codes") != 0) return uerr_set(e,
+	    UERR_INVALID, "unknown field 'restart.%s'", key);
+	if ((policy = json_object_get(v, "policy")) == NULL)
+		return uerr_set(
+		    e, UERR_INVALID, "field 'restart.policy' is required");
+	if (restart_kind_parse(spec_string(policy), &p->kind) == -1)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'restart.policy': must be one of no, on-failure, "
+		    "always");
+	p->max_retries =
+	    p->kind == RESTART_ON_FAILURE ? cf->restart_max_retries : 0;
+	retries = json_object_get(v, "max_retries");
+	if (retries != NULL && !json_is_null(retries)) {
+		if (!json_is_integer(retries) ||
+		    json_integer_value(retries) < 0 ||
+		    json_integer_value(retries) > UINT_MAX)
+			return uerr_set(e, UERR_INVALID,
+			    "field 'restart.max_retries': must be an integer "
+			    ">= 0 (0: no limit)");
+		p->max_retries = (unsigned)json_integer_value(retries);
+	}
+	codes = json_object_get(v, "exit_codes");
+	if (codes != NULL && !json_is_null(codes))
+		return spec_exit_codes(p, codes, e);
+	return 0;
+}
+
+static int
+spec_autostart(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)cf;
+	if (!json_is_boolean(v))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'autostart': must be true or false");
+	s->autostart = json_is_true(v);
+	return 0;
+}
+
+static int
+spec_stop_timeout(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	/* The configured default is always accepted back. */
+	json_int_t max = cf->stop_timeout > VM_STOP_TIMEOUT_MAX
+	                     ? cf->stop_timeout
+	                     : VM_STOP_TIMEOUT_MAX;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > max)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'stop_timeout': must be an integer between 0 and "
+		    "%lld seconds",
+		    (long long)max);
+	s->stop_timeout = (unsigned)json_integer_value(v);
+	return 0;
+}
+
+static const struct spec_field spec_fields[] = {
+    {"name", true, spec_name},
+    {"tender", true, spec_tender},
+    {"image", true, spec_image},
+    {"memory", false, spec_memory},
+    {"cpus", false, spec_cpus},
+    {"args", false, spec_args},
+    {"restart", false, spec_restart},
+    {"autostart", false, spec_autostart},
+    {"stop_timeout", false, spec_stop_timeout},
+    /* Only empty arrays until networking and block devices exist (a
+     * non-empty one is refused in spec_check_devices). */
+    {"nics", false, NULL},
+    {"blocks", false, NULL},
+};
+
+#define SPEC_NFIELDS (sizeof(spec_fields) / sizeof(spec_fields[0]))
+
+/* First pass: unknown, missing and malformed fields (400). */
+static int
+spec_parse(
+    struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
+{
+	const json_t *v;
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	json_object_foreach((json_t *)def, key, val)
+	{
+		for (i = 0; i < SPEC_NFIELDS; i++)
+			if (strcmp(key, spec_fields[i].name) == 0)
+				break;
+		if (i == SPEC_NFIELDS)
+			return uerr_set(
+			    e, UERR_INVALID, "unknown field '%s'", key);
+	}
+	for (i = 0; i < SPEC_NFIELDS; i++) {
+		v = json_object_get(def, spec_fields[i].name);
+		if (v == NULL ||
+		    (json_is_null(v) && !spec_fields[i].required)) {
+			if (spec_fields[i].required)
+				return uerr_set(e, UERR_INVALID,
+				    "field '%s' is required",
+				    spec_fields[i].name);
+			continue;
+		}
+		if (spec_fields[i].parse == NULL && !json_is_array(v))
+			return uerr_set(e, UERR_INVALID,
+			    "field '%s': must be an array",
+			    spec_fields[i].name);
+		if (spec_fields[i].parse != NULL &&
+		    spec_fields[i].parse(s, v, cf, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* "exec, solo5-hvt, solo5-spt": the drivers, for error messages. */
+static void
+spec_known_tenders(char *buf, size_t len)
+{
+	const struct tender_driver *const *d;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (d = tender_drivers; *d != NULL && off < len; d++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    d == tender_drivers ? "" : ", ", (*d)->name);
+}
+
+/* Second pass: a known driver with a binary to run. */
+static int
+spec_check_tender(struct vm_spec *s, const json_t *def, const struct conf *cf,
+    const struct tender_driver **dp, struct uerr *e)
+{
+	const char *name = json_string_value(json_object_get(def, "tender"));
+	const struct tender_driver *d = tender_find(name);
+	const struct conf_tender *tc;
+	char known[256];
+
+	if (d == NULL) {
+		spec_known_tenders(known, sizeof(known));
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'tender': unknown tender '%s' (known: %s)", name,
+		    known);
+	}
+	tc = conf_tender_find(cf, d->name);
+	if ((tc == NULL || tc->path == NULL) && d->default_path == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'tender': tender '%s' has no binary configured "
+		    "(path in [tender.%s])",
+		    d->name, d->name);
+	snprintf(s->tender, sizeof(s->tender), "%s", d->name);
+	*dp = d;
+	return 0;
+}
+
+/* Whether the resolved path lies inside dir (itself resolved). */
+static bool
+spec_under_dir(const char *path, const char *dir)
+{
+	char *rdir = realpath(dir, NULL);
+	const char *d = rdir != NULL ? rdir : dir;
+	size_t len = strlen(d);
+	bool inside;
+
+	if (strcmp(d, "/") == 0)
+		inside = true;
+	else
+		inside = strncmp(path, d, len) == 0 && path[len] == '/';
+	free(rdir);
+	return inside;
+}
+
+/* The image, symlinks resolved, must be a regular file in an image dir. */
+static int
+spec_check_image(
+    struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
+{
+	const char *image = json_string_value(json_object_get(def, "image"));
+	char dirs[512] = "";
+	struct stat st;
+	size_t i, off = 0;
+
+	if ((s->image = realpath(image, NULL)) == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE, "field 'image': %s: %s",
+		    image, strerror(errno));
+	if (stat(s->image, &st) == -1 || !S_ISREG(st.st_mode))
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'image': %s is not a regular file", image);
+	for (i = 0; i < cf->n_image_dirs; i++) {
+		if (spec_under_dir(s->image, cf->image_dirs[i]))
+			return 0;
+		if (off < sizeof(dirs))
+			off += (size_t)snprintf(dirs + off, sizeof(dirs) - off,
+			    "%s%s", i == 0 ? "" : ":", cf->image_dirs[i]);
+	}
+	return uerr_set(e, UERR_UNPROCESSABLE,
+	    "field 'image': %s is outside the image directories (image_dirs = "
+	    "%s)",
+	    image, dirs);
+}
+
+/* The most memory a VM may have, in MiB: [limits] max_memory or RAM. */
+static uint64_t
+spec_memory_limit(const struct conf *cf)
+{
+	struct sysinfo si;
+
+	if (cf->max_memory != 0)
+		return cf->max_memory;
+	if (sysinfo(&si) == -1)
+		return UINT_MAX;
+	return (uint64_t)si.totalram * si.mem_unit >> 20;
+}
+
+static int
+spec_check_memory(struct vm_spec *s, const struct tender_driver *d,
+    const struct conf *cf, struct uerr *e)
+{
+	uint64_t max = spec_memory_limit(cf);
+
+	if (s->memory < d->min_memory || s->memory > max)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'memory': must be an integer between %u and %llu "
+		    "MiB",
+		    d->min_memory, (unsigned long long)max);
+	return 0;
+}
+
+/* Pinned CPUs must be ones unikd itself may run on. */
+static int
+spec_check_cpus(const struct vm_spec *s, struct uerr *e)
+{
+	cpu_set_t set;
+	long online = -1;
+	size_t i;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+	for (i = 0; i < s->ncpus; i++)
+		if (online >= 0 ? s->cpus[i] >= online
+		                : !CPU_ISSET(s->cpus[i], &set))
+			return uerr_set(e, UERR_UNPROCESSABLE,
+			    "field 'cpus': cpu %d is not online or not "
+			    "available to unikd",
+			    s->cpus[i]);
+	return 0;
+}
+
+static int
+spec_check_devices(const json_t *def, struct uerr *e)
+{
+	if (json_array_size(json_object_get(def, "nics")) > 0)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'nics': networking is not available yet");
+	if (json_array_size(json_object_get(def, "blocks")) > 0)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'blocks': block devices are not available yet");
+	return 0;
+}
+
+int
+vm_spec_from_json(
+    struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
+{
+	const struct tender_driver *d = NULL;
+
+	memset(s, 0, sizeof(*s));
+	s->memory = VM_DEFAULT_MEMORY;
+	s->restart.kind = RESTART_NO;
+	s->stop_timeout = cf->stop_timeout;
+	if (!json_is_object(def)) {
+		uerr_set(
+		    e, UERR_INVALID, "the definition must be a JSON object");
+		goto fail;
+	}
+	if (spec_parse(s, def, cf, e) == -1 ||
+	    spec_check_tender(s, def, cf, &d, e) == -1 ||
+	    spec_check_image(s, def, cf, e) == -1 ||
+	    spec_check_memory(s, d, cf, e) == -1 ||
+	    spec_check_cpus(s, e) == -1 || spec_check_devices(def, e) == -1)
+		goto fail;
+	return 0;
+fail:
+	vm_spec_free(s);
+	return -1;
+}
+
+/* A JSON array of ints, or NULL. */
+static json_t *
+spec_int_array(const int *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		if (json_array_append_new(a, json_integer(v[i])) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+json_t *
+vm_spec_to_json(const struct vm_spec *s)
+{
+	json_t *cpus, *args, *codes;
+	size_t i;
+
+	cpus = spec_int_array(s->cpus, s->ncpus);
+	codes = spec_int_array(s->restart.exit_codes, s->restart.n_exit_codes);
+	args = json_array();
+	for (i = 0; args != NULL && i < s->nargs; i++)
+		if (json_array_append_new(args, json_string(s->args[i])) == -1)
+			goto fail;
+	if (cpus == NULL || codes == NULL || args == NULL)
+		goto fail;
+	return json_pack(
+	    "{s:s, s:s, s:s?, s:I, s:o, s:o, s:{s:s, s:I, s:o}, s:b, s:I}",
+	    "name", s->name, "tender", s->tender, "image", s->image, "memory",
+	    (json_int_t)s->memory, "cpus", cpus, "args", args, "restart",
+	    "policy", restart_kind_name(s->restart.kind), "max_retries",
+	    (json_int_t)s->restart.max_retries, "exit_codes", codes,
+	    "autostart", (int)s->autostart, "stop_timeout",
+	    (json_int_t)s->stop_timeout);
+fail:
+	json_decref(cpus);
+	json_decref(codes);
+	json_decref(args);
+	return NULL;
+}
+
+void
+vm_spec_free(struct vm_spec *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->image);
+	free(s->cpus);
+	if (s->args != NULL) {
+		for (i = 0; i < s->nargs; i++)
+			free(s->args[i]);
+		free(s->args);
+	}
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,629 @@
+/* Unit tests for VM definitions (daemon/vmspec.c). */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "uerr.h"
+#include "vmspec.h"
+
+/* A temporary image tree:
+ *   DIR/images/web.spt          the image
+ *   DIR/images/inner.spt        -> web.spt
+ *   DIR/images/escape.spt       -> ../outside.spt
+ *   DIR/images/sub/             a directory
+ *   DIR/images2/web.spt         a sibling whose name starts like images
+ *   DIR/outside.spt             outside every image dir
+ */
+struct fixture {
+	char dir[64];
+	char images[128];
+	char image[160];
+	struct conf cf;
+};
+
+static struct fixture fx;
+
+static void
+fx_path(char *buf, size_t len, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", fx.dir, rel);
+}
+
+static void
+fx_file(const char *rel)
+{
+	char path[256];
+	FILE *f;
+
+	fx_path(path, sizeof(path), rel);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("not really a unikernel\n", f);
+	fclose(f);
+}
+
+static void
+fx_dir(const char *rel)
+{
+	char path[256];
+
+	fx_path(path, sizeof(path), rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static void
+fx_link(const char *target, const char *rel)
+{
+	char path[256];
+
+	fx_path(path, sizeof(path), rel);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static int
+setup(void **state)
+{
+	char *real;
+
+	(void)state;
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test-vmspec.XXXXXX");
+	if (mkdtemp(fx.dir) == NULL)
+		return -1;
+	/* the spec keeps resolved paths: resolve the fixture too */
+	real = realpath(fx.dir, NULL);
+	snprintf(fx.dir, sizeof(fx.dir), "%s", real);
+	free(real);
+	fx_dir("images");
+	fx_dir("images/sub");
+	fx_dir("images2");
+	fx_file("images/web.spt");
+	fx_file("images2/web.spt");
+	fx_file("outside.spt");
+	fx_link("web.spt", "images/inner.spt");
+	fx_link("../outside.spt", "images/escape.spt");
+	fx_path(fx.images, sizeof(fx.images), "images");
+	fx_path(fx.image, sizeof(fx.image), "images/web.spt");
+
+	conf_defaults(&fx.cf);
+	free(fx.cf.image_dirs[0]);
+	free(fx.cf.image_dirs[1]);
+	fx.cf.image_dirs[0] = strdup("/nonexistent/images");
+	fx.cf.image_dirs[1] = strdup(fx.images);
+	fx.cf.n_image_dirs = 2;
+	fx.cf.tenders[0].name = strdup("solo5-spt");
+	fx.cf.tenders[0].path = strdup("/usr/lib/solo5/solo5-spt");
+	fx.cf.tenders[1].name = strdup("exec");
+	fx.cf.tenders[1].path = strdup("/usr/bin/runvm");
+	fx.cf.n_tenders = 2; /* solo5-hvt has no path */
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	static const char *const rel[] = {"images/inner.spt",
+	    "images/escape.spt", "images/web.spt", "images2/web.spt",
+	    "outside.spt", "images/sub", "images2", "images"};
+	char path[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		fx_path(path, sizeof(path), rel[i]);
+		remove(path);
+	}
+	rmdir(fx.dir);
+	conf_free(&fx.cf);
+	return 0;
+}
+
+/* The smallest good definition. */
+static json_t *
+good_def(void)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", "web1", "tender",
+	    "solo5-spt", "image", fx.image);
+}
+
+/* A good definition with key set to value (removed when NULL), parsed. */
+static int
+try(const char *key, json_t *value, struct vm_spec *s, struct uerr *e)
+{
+	json_t *def = good_def();
+	int rc;
+
+	if (value != NULL)
+		json_object_set_new(def, key, value);
+	else
+		json_object_del(def, key);
+	rc = vm_spec_from_json(s, def, &fx.cf, e);
+	json_decref(def);
+	return rc;
+}
+
+/* key = JSON text is refused with status and a message holding needle. */
+static void
+refused_as(const char *key, const char *text, int status, const char *needle)
+{
+	json_t *v = NULL;
+	struct vm_spec s;
+	struct uerr e = {0};
+
+	if (text != NULL)
+		assert_non_null(v = json_loads(text,
+		                    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL));
+	if (try(key, v, &s, &e) != -1)
+		fail_msg("%s=%s accepted", key, text);
+	if (e.status != status)
+		fail_msg("%s=%s: status %d, want %d (%s)", key, text, e.status,
+		    status, e.message);
+	assert_string_equal(
+	    e.code, status == 400 ? "invalid" : "unprocessable");
+	if (strstr(e.message, needle) == NULL)
+		fail_msg(
+		    "%s=%s: '%s' not in '%s'", key, text, needle, e.message);
+	/* nothing is left behind */
+	assert_string_equal(s.name, "");
+	assert_null(s.image);
+	assert_null(s.args);
+	assert_null(s.cpus);
+}
+
+static void
+accepted(const char *key, const char *text, struct vm_spec *s)
+{
+	struct uerr e = {0};
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+
+	assert_non_null(v);
+	if (try(key, v, s, &e) != 0)
+		fail_msg("%s=%s refused: %s", key, text, e.message);
+}
+
+static void
+test_name_valid(void **state)
+{
+	char name[VM_NAME_MAX + 2];
+
+	(void)state;
+	assert_true(vm_name_valid("web1"));
+	assert_true(vm_name_valid("0"));
+	assert_true(vm_name_valid("a-b_c"));
+	assert_false(vm_name_valid(""));
+	assert_false(vm_name_valid(NULL));
+	assert_false(vm_name_valid("Web"));
+	assert_false(vm_name_valid("-a"));
+	assert_false(vm_name_valid("_a"));
+	assert_false(vm_name_valid("a b"));
+	assert_false(vm_name_valid("a/b"));
+	assert_false(vm_name_valid("a.b"));
+	memset(name, 'a', VM_NAME_MAX);
+	name[VM_NAME_MAX] = '\0';
+	assert_true(vm_name_valid(name));
+	name[VM_NAME_MAX] = 'a';
+	name[VM_NAME_MAX + 1] = '\0';
+	assert_false(vm_name_valid(name));
+}
+
+/* Every field given, shuffled: the spec sorts and resolves. */
+static void
+test_round_trip(void **state)
+{
+	char inner[256], text[1024];
+	json_t *def, *j1, *j2, *want;
+	struct vm_spec s1, s2;
+	struct uerr e = {0};
+
+	(void)state;
+	fx_path(inner, sizeof(inner), "images/inner.spt");
+	def = json_pack("{s:s, s:s, s:s, s:i, s:[i,i], s:[s,s], "
+	                "s:{s:s, s:i, s:[i,i]}, s:b, s:i, s:[], s:[]}",
+	    "name", "web1", "tender", "solo5-spt", "image", inner, "memory",
+	    128, "cpus", 1, 0, "args", "--ipv4=10.0.0.2/24", "x y", "restart",
+	    "policy", "on-failure", "max_retries", 3, "exit_codes", 7, 2,
+	    "autostart", 1, "stop_timeout", 30, "nics", "blocks");
+	assert_int_equal(vm_spec_from_json(&s1, def, &fx.cf, &e), 0);
+	json_decref(def);
+	assert_string_equal(s1.image, fx.image);
+	assert_int_equal(s1.ncpus, 2);
+	assert_int_equal(s1.cpus[0], 0);
+	assert_int_equal(s1.restart.kind, RESTART_ON_FAILURE);
+	assert_int_equal(s1.restart.exit_codes[0], 2);
+
+	j1 = vm_spec_to_json(&s1);
+	snprintf(text, sizeof(text),
+	    "{\"name\": \"web1\", \"tender\": "
+	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 128, \"cpus\": "
+	    "[0, 1], \"args\": [\"--ipv4=10.0.0.2/24\", \"x y\"], "
+	    "\"restart\": {\"policy\": \"on-failure\", \"max_retries\": 3, "
+	    "\"exit_codes\": [2, 7]}, \"autostart\": true, "
+	    "\"stop_timeout\": 30}",
+	    fx.image);
+	assert_non_null(want = json_loads(text, 0, NULL));
+	assert_true(json_equal(j1, want));
+
+	assert_int_equal(vm_spec_from_json(&s2, j1, &fx.cf, &e), 0);
+	j2 = vm_spec_to_json(&s2);
+	assert_true(json_equal(j1, j2));
+	json_decref(j1);
+	json_decref(j2);
+	json_decref(want);
+	vm_spec_free(&s1);
+	vm_spec_free(&s2);
+	assert_null(s1.image);
+}
+
+/* The smallest definition gets every default, and round-trips. */
+static void
+test_defaults(void **state)
+{
+	char text[1024];
+	json_t *def = good_def(), *j1, *j2, *want;
+	struct vm_spec s1, s2;
+	struct uerr e = {0};
+
+	(void)state;
+	assert_int_equal(vm_spec_from_json(&s1, def, &fx.cf, &e), 0);
+	json_decref(def);
+	j1 = vm_spec_to_json(&s1);
+	snprintf(text, sizeof(text),
+	    "{\"name\": \"web1\", \"tender\": "
+	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 64, \"cpus\": [], "
+	    "\"args\": [], \"restart\": {\"policy\": \"no\", "
+	    "\"max_retries\": 0, \"exit_codes\": []}, \"autostart\": false, "
+	    "\"stop_timeout\": 10}",
+	    fx.image);
+	assert_non_null(want = json_loads(text, 0, NULL));
+	assert_true(json_equal(j1, want));
+	assert_int_equal(vm_spec_from_json(&s2, j1, &fx.cf, &e), 0);
+	j2 = vm_spec_to_json(&s2);
+	assert_true(json_equal(j1, j2));
+	json_decref(j1);
+	json_decref(j2);
+	json_decref(want);
+	vm_spec_free(&s1);
+	vm_spec_free(&s2);
+}
+
+static void
+test_restart_defaults(void **state)
+{
+	struct vm_spec s;
+
+	(void)state;
+	fx.cf.restart_max_retries = 7;
+	accepted("restart", "{\"policy\": \"on-failure\"}", &s);
+	assert_int_equal(s.restart.max_retries, 7);
+	assert_int_equal(s.restart.n_exit_codes, 0);
+	vm_spec_free(&s);
+	accepted("restart", "{\"policy\": \"always\", \"exit_codes\": []}", &s);
+	assert_int_equal(s.restart.kind, RESTART_ALWAYS);
+	assert_int_equal(s.restart.max_retries, 0);
+	vm_spec_free(&s);
+	accepted("restart",
+	    "{\"policy\": \"on-failure\", \"max_retries\": 0,"
+	    " \"exit_codes\": [255, 0, 1]}",
+	    &s);
+	assert_int_equal(s.restart.max_retries, 0);
+	assert_int_equal(s.restart.n_exit_codes, 3);
+	assert_int_equal(s.restart.exit_codes[2], 255);
+	vm_spec_free(&s);
+	fx.cf.restart_max_retries = 5;
+}
+
+static void
+test_accepted_edges(void **state)
+{
+	struct vm_spec s;
+	char name[VM_NAME_MAX + 3];
+
+	(void)state;
+	/* the exec driver takes 1 MiB */
+	accepted("tender", "\"exec\"", &s);
+	vm_spec_free(&s);
+	memset(name, 'a', sizeof(name));
+	name[0] = '"';
+	name[VM_NAME_MAX + 1] = '"';
+	name[VM_NAME_MAX + 2] = '\0';
+	accepted("name", name, &s);
+	vm_spec_free(&s);
+	accepted("memory", "2", &s);
+	vm_spec_free(&s);
+	accepted("stop_timeout", "0", &s);
+	vm_spec_free(&s);
+	accepted("stop_timeout", "3600", &s);
+	vm_spec_free(&s);
+	accepted("args", "[\"\", \"a=b c\"]", &s);
+	assert_int_equal(s.nargs, 2);
+	vm_spec_free(&s);
+	accepted("nics", "[]", &s);
+	vm_spec_free(&s);
+	accepted("memory", "null", &s);
+	assert_int_equal(s.memory, 64);
+	vm_spec_free(&s);
+}
+
+static void
+test_bad_shape(void **state)
+{
+	struct vm_spec s;
+	struct uerr e = {0};
+	json_t *arr = json_array();
+
+	(void)state;
+	assert_int_equal(vm_spec_from_json(&s, arr, &fx.cf, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_non_null(strstr(e.message, "JSON object"));
+	json_decref(arr);
+
+	refused_as("foo", "1", 400, "unknown field 'foo'");
+	refused_as("name", NULL, 400, "field 'name' is required");
+	refused_as("tender", NULL, 400, "field 'tender' is required");
+	refused_as("image", NULL, 400, "field 'image' is required");
+	refused_as("name", "5", 400, "field 'name'");
+	refused_as("name", "null", 400, "field 'name'");
+	refused_as("tender", "[\"solo5-spt\"]", 400, "field 'tender'");
+	refused_as("image", "true", 400, "field 'image'");
+	refused_as("memory", "\"64\"", 400, "field 'memory'");
+	refused_as("memory", "64.5", 400, "field 'memory'");
+	refused_as("autostart", "\"yes\"", 400, "field 'autostart'");
+	refused_as("autostart", "1", 400, "field 'autostart'");
+	refused_as("stop_timeout", "-1", 400, "field 'stop_timeout'");
+	refused_as("stop_timeout", "3601", 400, "field 'stop_timeout'");
+	refused_as("stop_timeout", "\"10\"", 400, "field 'stop_timeout'");
+	refused_as("nics", "{}", 400, "field 'nics'");
+	refused_as("blocks", "\"data\"", 400, "field 'blocks'");
+}
+
+static void
+test_bad_names(void **state)
+{
+	char name[VM_NAME_MAX + 4];
+
+	(void)state;
+	refused_as("name", "\"Web\"", 400, "field 'name': 'Web'");
+	refused_as("name", "\"-a\"", 400, "field 'name': '-a'");
+	refused_as("name", "\"\"", 400, "field 'name'");
+	refused_as("name", "\"a b\"", 400, "field 'name'");
+	refused_as("name", "\"a\\u0000b\"", 400, "field 'name'");
+	memset(name, 'a', sizeof(name));
+	name[0] = '"';
+	name[VM_NAME_MAX + 2] = '"';
+	name[VM_NAME_MAX + 3] = '\0';
+	refused_as("name", name, 400, "field 'name'");
+}
+
+static void
+test_bad_memory(void **state)
+{
+	char msg[128];
+
+	(void)state;
+	refused_as("memory", "0", 422,
+	    "field 'memory': must be an integer between 2 and");
+	refused_as("memory", "-64", 422, "field 'memory'");
+	refused_as("memory", "1000000000", 422, "field 'memory'");
+	refused_as("memory", "1", 422, "field 'memory'");
+	fx.cf.max_memory = 128;
+	refused_as("memory", "256", 422,
+	    "field 'memory': must be an integer between 2 and 128 MiB");
+	fx.cf.max_memory = 0;
+	/* the default limit is the host's RAM */
+	snprintf(msg, sizeof(msg), "between 2 and %llu MiB",
+	    (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+	            (unsigned long long)sysconf(_SC_PAGESIZE) >>
+	        20);
+	refused_as("memory", "1000000000", 422, msg);
+}
+
+static void
+test_bad_tender(void **state)
+{
+	(void)state;
+	refused_as("tender", "\"foo\"", 422,
+	    "field 'tender': unknown tender "
+	    "'foo' (known: exec, solo5-hvt, solo5-spt)");
+	refused_as("tender", "\"a-very-long-tender-name-that-is-not-known\"",
+	    422, "unknown tender");
+	refused_as("tender", "\"solo5-hvt\"", 422,
+	    "field 'tender': tender 'solo5-hvt' has no binary configured");
+}
+
+static void
+test_bad_image(void **state)
+{
+	char path[300];
+
+	(void)state;
+	fx_path(path + 1, sizeof(path) - 2, "outside.spt");
+	path[0] = '"';
+	strcat(path, "\"");
+	refused_as("image", path, 422, "is outside the image directories");
+	fx_path(path + 1, sizeof(path) - 2, "images/escape.spt");
+	strcat(path, "\"");
+	refused_as("image", path, 422, "field 'image'");
+	fx_path(path + 1, sizeof(path) - 2, "images2/web.spt");
+	strcat(path, "\"");
+	refused_as("image", path, 422, "field 'image'");
+	fx_path(path + 1, sizeof(path) - 2, "images/missing.spt");
+	strcat(path, "\"");
+	refused_as("image", path, 422, "No such file or directory");
+	fx_path(path + 1, sizeof(path) - 2, "images/sub");
+	strcat(path, "\"");
+	refused_as("image", path, 422, "not a regular file");
+	fx_path(path + 1, sizeof(path) - 2, "images/sub/../web.spt");
+	strcat(path, "\"");
+	{
+		struct vm_spec s;
+
+		accepted("image", path, &s);
+		assert_string_equal(s.image, fx.image);
+		vm_spec_free(&s);
+	}
+	refused_as("image", "\"web.spt\"", 400,
+	    "field 'image': must be an absolute path");
+	refused_as("image", "\"\"", 400, "field 'image'");
+}
+
+static void
+test_cpus(void **state)
+{
+	cpu_set_t set;
+	struct vm_spec s;
+
+	(void)state;
+	refused_as("cpus", "\"0\"", 400, "field 'cpus'");
+	refused_as("cpus", "[0, \"1\"]", 400, "field 'cpus[1]'");
+	refused_as("cpus", "[99999]", 400, "field 'cpus[0]'");
+	refused_as("cpus", "[-1]", 400, "field 'cpus[0]'");
+	refused_as("cpus", "[0, 0]", 400,
+	    "field 'cpus': cpu 0 is listed "
+	    "twice");
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	if (!CPU_ISSET(1000, &set))
+		refused_as("cpus", "[0, 1000]", 422,
+		    "field 'cpus': cpu 1000 is not online");
+	accepted("cpus", "[]", &s);
+	assert_int_equal(s.ncpus, 0);
+	vm_spec_free(&s);
+	if (CPU_ISSET(0, &set) && CPU_ISSET(1, &set)) {
+		accepted("cpus", "[1, 0]", &s);
+		assert_int_equal(s.ncpus, 2);
+		assert_int_equal(s.cpus[0], 0);
+		assert_int_equal(s.cpus[1], 1);
+		vm_spec_free(&s);
+	}
+}
+
+static void
+test_bad_restart(void **state)
+{
+	(void)state;
+	refused_as("restart", "\"always\"", 400, "field 'restart'");
+	refused_as("restart", "{}", 400, "field 'restart.policy' is required");
+	refused_as("restart", "{\"policy\": \"sometimes\"}", 400,
+	    "field 'restart.policy'");
+	refused_as("restart", "{\"policy\": 1}", 400, "field 'restart.policy'");
+	refused_as("restart", "{\"policy\": \"no\", \"delay\": 1}", 400,
+	    "unknown field 'restart.delay'");
+	refused_as("restart", "{\"policy\": \"always\", \"exit_codes\": [1]}",
+	    400, "field 'restart.exit_codes'");
+	refused_as("restart",
+	    "{\"policy\": \"on-failure\", "
+	    "\"exit_codes\": [256]}",
+	    400, "field 'restart.exit_codes[0]'");
+	refused_as("restart",
+	    "{\"policy\": \"on-failure\", "
+	    "\"exit_codes\": [1, \"2\"]}",
+	    400, "field 'restart.exit_codes[1]'");
+	refused_as("restart",
+	    "{\"policy\": \"on-failure\", "
+	    "\"exit_codes\": [3, 3]}",
+	    400, "field 'restart.exit_codes'");
+	refused_as("restart",
+	    "{\"policy\": \"on-failure\", "
+	    "\"max_retries\": -1}",
+	    400, "field 'restart.max_retries'");
+	refused_as("restart",
+	    "{\"policy\": \"on-failure\", "
+	    "\"max_retries\": \"3\"}",
+	    400, "field 'restart.max_retries'");
+}
+
+static void
+test_bad_args(void **state)
+{
+	char *big;
+	size_t i;
+	json_t *a;
+	struct vm_spec s;
+	struct uerr e = {0};
+
+	(void)state;
+	refused_as("args", "\"--ipv4=10.0.0.2\"", 400, "field 'args'");
+	refused_as("args", "[\"ok\", 1]", 400, "field 'args[1]'");
+	refused_as("args", "[null]", 400, "field 'args[0]'");
+	refused_as("args", "[\"a\\u0000b\"]", 400, "field 'args[0]'");
+
+	a = json_array();
+	for (i = 0; i <= VM_MAX_ARGS; i++)
+		json_array_append_new(a, json_string("x"));
+	assert_int_equal(try("args", a, &s, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_non_null(strstr(e.message, "field 'args'"));
+
+	assert_non_null(big = malloc(4098));
+	memset(big, 'x', 4097);
+	big[4097] = '\0';
+	assert_int_equal(try("args", json_pack("[s]", big), &s, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_non_null(strstr(e.message, "field 'args[0]'"));
+	big[4096] = '\0';
+	assert_int_equal(try("args", json_pack("[s]", big), &s, &e), 0);
+	vm_spec_free(&s);
+	free(big);
+}
+
+static void
+test_devices(void **state)
+{
+	(void)state;
+	refused_as("nics", "[{\"name\": \"service\", \"network\": \"lan\"}]",
+	    422, "field 'nics': networking is not available yet");
+	refused_as("blocks", "[{\"name\": \"storage\", \"block\": \"d1\"}]",
+	    422, "field 'blocks'");
+}
+
+/* A malformed field is reported before a value the host cannot honour. */
+static void
+test_400_before_422(void **state)
+{
+	json_t *def = good_def();
+	struct vm_spec s;
+	struct uerr e = {0};
+
+	(void)state;
+	json_object_set_new(def, "tender", json_string("foo"));
+	json_object_set_new(def, "memory", json_string("lots"));
+	assert_int_equal(vm_spec_from_json(&s, def, &fx.cf, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_non_null(strstr(e.message, "field 'memory'"));
+	json_decref(def);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_restart_defaults),
+	    cmocka_unit_test(test_accepted_edges),
+	    cmocka_unit_test(test_bad_shape),
+	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_bad_memory),
+	    cmocka_unit_test(test_bad_tender),
+	    cmocka_unit_test(test_bad_image),
+	    cmocka_unit_test(test_cpus),
+	    cmocka_unit_test(test_bad_restart),
+	    cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_devices),
+	    cmocka_unit_test(test_400_before_422),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
