@@ -23,6 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$T/images"
+chmod 0755 "$T" "$T/images"   # the tender user reads the image
 printf 'demo unikernel image\n' >"$T/images/demo.img"
 cat >"$T/unikd.conf" <<CONF
 [unikd]

@@ -19,6 +19,9 @@ void vm_save(struct vm *);
 void vm_watches_done(struct vm *);
 
 /* vm-run.c */
+/* Builds the tender command once, to refuse a definition the driver
+ * cannot run before anything is stored. */
+int vm_run_check(struct vm *, struct uerr *e);
 /* Spawns the monitor for a start; e filled on failure. */
 int vm_run_spawn(struct vm *, struct uerr *e);
 /* Connects to the monitor of a VM the store says is active. */

@@ -76,6 +76,25 @@ vm_mkdirs(struct vm *vm, struct uerr *e)
 }
 
 int
+vm_run_check(struct vm *vm, struct uerr *e)
+{
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+	const struct unikd_tender *t = unikd_tender_find(vm->u,
+	    vm->spec.tender);
+	struct tender_cmd cmd = {0};
+	int rc;
+
+	if (d == NULL || t == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': unknown tender '%s'", vm->spec.name,
+		    vm->spec.tender);
+	rc = d->command(&vm->spec, conf_tender_find(&vm->u->cf, d->name),
+	    t->path[0] != '\0' ? t->path : d->name, &cmd, e);
+	tender_cmd_free(&cmd);
+	return rc;
+}
+
+int
 vm_run_spawn(struct vm *vm, struct uerr *e)
 {
 	struct unikd *u = vm->u;

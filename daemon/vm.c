@@ -230,7 +230,8 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 
 	if ((vm = vm_new(u)) == NULL)
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
-	if (vm_spec_from_json(&vm->spec, def, &u->cf, e) == -1)
+	if (vm_spec_from_json(&vm->spec, def, &u->cf, e) == -1 ||
+	    vm_run_check(vm, e) == -1)
 		goto fail;
 	if (vm_find(u, vm->spec.name) != NULL) {
 		uerr_set(e, UERR_CONFLICT, "vm '%s' already exists",
