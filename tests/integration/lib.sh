@@ -1,0 +1,290 @@
+# Shared helpers for the integration tests, sourced by each test (bash).
+#
+# Each test gets a throwaway tree $T (mktemp -d /tmp/uk.XXXXXX) with
+# state/, run/, images/test.img and a config file $CONF; it starts the real
+# unikd, unikd-monitor and the test guest (as tender) from $top_builddir,
+# and an EXIT trap kills every process it left under $T and removes $T, in
+# every path. Not root: exit 77 (automake's "skip").
+#
+# Environment: top_srcdir, top_builddir (set by `make check`; default to
+# this file's tree and the current directory).
+
+set -u
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: $(basename "$0") needs root (it runs unikd)"
+	exit 77
+fi
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$PWD}"
+top_builddir=$(cd "$top_builddir" && pwd)
+export top_srcdir top_builddir
+
+for _b in unikd unikd-monitor unikctl unik-testguest; do
+	if [ ! -x "$top_builddir/$_b" ]; then
+		echo "FAIL: $top_builddir/$_b is not built" >&2
+		exit 99
+	fi
+done
+
+# python3 reads the JSON (no test installs anything); resolve the real
+# interpreter once so pyenv's shim is not paid on every call.
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || {
+	echo "FAIL: python3 is needed to read JSON" >&2
+	exit 99
+}
+
+T=$(mktemp -d /tmp/uk.XXXXXX) || exit 99
+# The tender runs as nobody and must read the image.
+chmod 0755 "$T"
+mkdir -m 0755 "$T/state" "$T/run" "$T/images"
+IMG=$T/images/test.img
+printf 'not really an ELF file\n' >"$IMG"
+chmod 0644 "$IMG"
+SOCK=$T/run/unikd.sock
+CONF=$T/unikd.conf
+UNIKD_PID=
+CLEANUP_HOOKS=()
+
+# The config every test starts from; a test may append sections that are
+# not already here ([limits], [console], [events]) before start_unikd.
+write_conf() {
+	cat >"$CONF" <<EOF
+[unikd]
+socket = $SOCK
+state_dir = $T/state
+run_dir = $T/run
+admin_group = ${ADMIN_GROUP:-root}
+tender_user = nobody
+tender_group = nogroup
+image_dirs = $T/images
+monitor = $top_builddir/unikd-monitor
+log_level = debug
+
+[tender.solo5-spt]
+path = $top_builddir/unik-testguest
+
+[vm]
+restart_backoff = 100
+restart_backoff_max = 400
+stop_timeout = 3
+EOF
+}
+write_conf
+
+# Pids of every process that is about $T: its command line names a path
+# under $T (tenders, unikd) or it holds a file under $T open (monitors and
+# their console logs). Never this shell or its parents.
+procs_under_t() {
+	local p self=$$ link
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = "$self" ] && continue
+		[ "$p" = "${BASHPID:-}" ] && continue
+		if grep -qaF "$T/" "/proc/$p/cmdline" 2>/dev/null; then
+			echo "$p"
+			continue
+		fi
+		for link in /proc/"$p"/fd/*; do
+			case "$(readlink "$link" 2>/dev/null)" in
+			"$T"/*) echo "$p"; break ;;
+			esac
+		done
+	done
+}
+
+cleanup() {
+	local rc=$? p n hook
+	trap - EXIT
+	set +e
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -f "$T/unikd.log" ]; then
+		echo "--- last lines of unikd.log ---" >&2
+		tail -n 40 "$T/unikd.log" >&2
+	fi
+	# (in braces so that bash does not report the job as "Killed")
+	[ -n "$UNIKD_PID" ] && { kill -9 "$UNIKD_PID"; wait "$UNIKD_PID"; } 2>/dev/null
+	for n in 1 2 3; do
+		p=$(procs_under_t)
+		[ -z "$p" ] && break
+		kill -9 $p 2>/dev/null
+		sleep 0.1
+	done
+	for hook in "${CLEANUP_HOOKS[@]+"${CLEANUP_HOOKS[@]}"}"; do
+		eval "$hook"
+	done
+	rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+info() {
+	echo "# $*"
+}
+
+assert_eq() {	# GOT WANT [WHAT]
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+assert_contains() {	# HAYSTACK NEEDLE [WHAT]
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "${3:-output}: expected to contain '$2', got: $1" ;;
+	esac
+}
+
+assert_not_contains() {	# HAYSTACK NEEDLE [WHAT]
+	case "$1" in
+	*"$2"*) fail "${3:-output}: must not contain '$2', got: $1" ;;
+	esac
+}
+
+# The CLI against this test's daemon.
+uk() {
+	"$top_builddir/unikctl" -s "$SOCK" "$@"
+}
+
+# jget EXPR: reads one JSON document on stdin as d and prints the Python
+# expression EXPR of it: strings bare, None as null, the rest as JSON.
+jget() {
+	"$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1])
+if isinstance(v, str): print(v)
+elif v is None: print("null")
+else: print(json.dumps(v))
+' "$1"
+}
+
+# jlines EXPR: like jget for each JSON object of an NDJSON stream (or of
+# a JSON array, or of {"events": [...]}) as e; one output line per event.
+jlines() {
+	"$PY" -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    doc = json.loads(text)
+    items = doc.get("events", doc.get("vms", [])) if isinstance(doc, dict) \
+        else doc
+    if isinstance(doc, dict) and "events" not in doc and "vms" not in doc:
+        items = [doc]
+except ValueError:
+    items = [json.loads(l) for l in text.splitlines() if l.strip()]
+for e in items:
+    v = eval(sys.argv[1])
+    if v is None: continue
+    print(v if isinstance(v, str) else json.dumps(v))
+' "$1"
+}
+
+# vm_get VM EXPR: a field of `unikctl --json inspect VM`, e.g. 'd["pid"]'.
+vm_get() {
+	local out
+	out=$(uk --json inspect "$1" 2>/dev/null) || return 1
+	printf '%s' "$out" | jget "$2"
+}
+
+vm_field() {	# VM FIELD
+	vm_get "$1" "d.get('$2')"
+}
+
+# wait_state VM STATE [TIMEOUT_S]: polls inspect until the VM is in STATE.
+wait_state() {
+	local vm=$1 want=$2 t=${3:-10} i got=
+	for ((i = 0; i < t * 10; i++)); do
+		got=$(vm_field "$vm" state)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "vm $vm: state '$got' after ${t}s, expected '$want'"
+}
+
+# wait_for TIMEOUT_S WHAT CMD...: polls until CMD succeeds.
+wait_for() {
+	local t=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "timed out after ${t}s waiting for $what"
+}
+
+start_unikd() {
+	local i
+	echo "=== start unikd $(date +%T.%N)" >>"$T/unikd.log"
+	"$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
+	UNIKD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		uk info >/dev/null 2>&1 && return 0
+		kill -0 "$UNIKD_PID" 2>/dev/null || {
+			wait "$UNIKD_PID"
+			fail "unikd exited with status $? at start"
+		}
+		sleep 0.1
+	done
+	fail "unikd did not answer within 10s"
+}
+
+# Graceful stop (SIGTERM): VMs keep running under their monitors.
+stop_unikd() {
+	local i rc
+	kill -TERM "$UNIKD_PID" 2>/dev/null || fail "unikd is not running"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$UNIKD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$UNIKD_PID" 2>/dev/null && fail "unikd ignored SIGTERM for 10s"
+	wait "$UNIKD_PID"
+	rc=$?
+	UNIKD_PID=
+	[ "$rc" = 0 ] || fail "unikd exited with status $rc on SIGTERM"
+}
+
+kill9_unikd() {
+	kill -9 "$UNIKD_PID" 2>/dev/null || fail "unikd is not running"
+	wait "$UNIKD_PID" 2>/dev/null
+	UNIKD_PID=
+}
+
+# run_vm NAME [unikctl run options...] -- GUEST ARGS: runs a test guest.
+run_vm() {
+	local name=$1
+	shift
+	uk run --name "$name" --tender solo5-spt --image "$IMG" "$@" \
+	    >/dev/null || fail "unikctl run $name failed"
+}
+
+# The parent's command name and the real uid of a pid.
+ppid_of() {
+	awk '/^PPid:/ { print $2 }' "/proc/$1/status"
+}
+uid_of() {
+	awk '/^Uid:/ { print $2 }' "/proc/$1/status"
+}
+comm_of() {
+	cat "/proc/$1/comm"
+}
+
+# The tick numbers ("testguest: tick N") found on stdin, one a line.
+ticks() {
+	sed -n 's/.*testguest: tick \([0-9][0-9]*\).*/\1/p'
+}
+
+# Fails unless the numbers on stdin are FIRST, FIRST+1, ... with no gap.
+assert_consecutive() {	# WHAT
+	awk -v what="$1" '
+		NR == 1 { prev = $1; next }
+		$1 != prev + 1 { printf "%s: tick %d follows %d\n", what, $1, prev; bad = 1; exit 1 }
+		{ prev = $1 }
+		END { if (NR == 0 && !bad) { print what ": no ticks"; exit 1 } }' ||
+	    fail "$1: tick numbers are not consecutive"
+}
