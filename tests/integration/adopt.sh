@@ -27,16 +27,16 @@ kill9_unikd
 before=$(cat "$T"/state/vms/a1/console.log* 2>/dev/null | ticks | sort -n |
     tail -n 1)
 for vm in a1 a2 a3; do
-	kill -0 "${pid[$vm]}" 2>/dev/null ||
+	alive "${pid[$vm]}" ||
 	    fail "$vm's tender ${pid[$vm]} died with unikd"
-	kill -0 "${mpid[$vm]}" 2>/dev/null ||
+	alive "${mpid[$vm]}" ||
 	    fail "$vm's monitor ${mpid[$vm]} died with unikd"
 done
 uk info >/dev/null 2>&1
 assert_eq "$?" 3 "exit code of unikctl with unikd down"
 
 sleep 3
-kill -0 "${pid[a3]}" 2>/dev/null && fail "a3 did not exit while unikd was down"
+alive "${pid[a3]}" && fail "a3 did not exit while unikd was down"
 
 info "start unikd again"
 start_unikd
@@ -58,8 +58,8 @@ assert_eq "$(vm_field a3 exit_reason)" "failed 5" "a3 exit_reason"
 assert_contains "$(uk logs a3)" "testguest: exiting with code 5" "a3 console"
 timeout 10 "$top_builddir/unikctl" -s "$SOCK" wait a3
 assert_eq "$?" 5 "exit code of wait on a3"
-kill -0 "${mpid[a3]}" 2>/dev/null && {
-	wait_for 5 "a3's monitor to end" eval "! kill -0 ${mpid[a3]} 2>/dev/null"
+alive "${mpid[a3]}" && {
+	wait_for 5 "a3's monitor to end" eval "! alive ${mpid[a3]}"
 }
 
 info "the console of a1 has no gap"
@@ -91,7 +91,7 @@ assert_eq "$(echo "$ev" | grep -o vm.exited | wc -l)" 1 \
 info "graceful SIGTERM of unikd leaves the VMs running"
 stop_unikd
 for vm in a1 a2; do
-	kill -0 "${pid[$vm]}" 2>/dev/null ||
+	alive "${pid[$vm]}" ||
 	    fail "$vm's tender died on SIGTERM of unikd"
 done
 [ -e "$SOCK" ] && ! uk info >/dev/null 2>&1 && info "(stale socket file left)"
@@ -105,10 +105,10 @@ info "stop and rm of an adopted VM"
 uk stop a1 || fail "stop of adopted a1"
 wait_state a1 exited 10
 assert_eq "$(vm_field a1 exit_reason)" "exited 0" "a1 exit_reason"
-kill -0 "${pid[a1]}" 2>/dev/null && fail "a1's tender still alive after stop"
+alive "${pid[a1]}" && fail "a1's tender still alive after stop"
 assert_contains "$(uk logs -n 1 a1)" "SIGTERM, halting" "a1 console after stop"
 uk logs a1 | ticks | assert_consecutive "a1's whole console"
 uk rm -f a2 >/dev/null || fail "rm -f of adopted a2"
-wait_for 5 "a2's tender to end" eval "! kill -0 ${pid[a2]} 2>/dev/null"
-wait_for 5 "a2's monitor to end" eval "! kill -0 ${mpid[a2]} 2>/dev/null"
+wait_for 5 "a2's tender to end" eval "! alive ${pid[a2]}"
+wait_for 5 "a2's monitor to end" eval "! alive ${mpid[a2]}"
 echo "PASS"

@@ -264,6 +264,14 @@ run_vm() {
 }
 
 # The parent's command name and the real uid of a pid.
+# True while PID runs. A zombie does not count: where PID 1 does not reap
+# orphans (some containers), an ended monitor stays a zombie.
+alive() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 ppid_of() {
 	awk '/^PPid:/ { print $2 }' "/proc/$1/status"
 }

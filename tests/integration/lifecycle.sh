@@ -25,7 +25,7 @@ for vm in vm1 vm2 vm3; do
 	line=$(echo "$ps_out" | grep -w "$vm") || fail "ps does not list $vm"
 	assert_contains "$line" running "ps line of $vm"
 	assert_contains "$line" "$pid" "ps line of $vm"
-	kill -0 "$pid" 2>/dev/null || fail "$vm: tender $pid is not alive"
+	alive "$pid" || fail "$vm: tender $pid is not alive"
 	ppid=$(ppid_of "$pid")
 	assert_eq "$(comm_of "$ppid")" unikd-monitor "parent of $vm's tender"
 	assert_eq "$ppid" "$mpid" "$vm: monitor_pid vs the tender's parent"
@@ -56,7 +56,7 @@ wait_state vm1 exited 10
 assert_eq "$(vm_field vm1 exit_status)" 0 "vm1 exit_status"
 assert_eq "$(vm_field vm1 exit_reason)" "exited 0" "vm1 exit_reason"
 assert_eq "$(vm_field vm1 pid)" null "vm1 pid after exit"
-kill -0 "$vm1_pid" 2>/dev/null && fail "vm1's tender $vm1_pid still alive"
+alive "$vm1_pid" && fail "vm1's tender $vm1_pid still alive"
 [ "$(vm_field vm1 finished_at)" != null ] || fail "vm1 has no finished_at"
 assert_contains "$(uk logs vm1)" "testguest: SIGTERM, halting" "logs of stopped vm1"
 assert_contains "$(uk logs -n 1 vm1)" "SIGTERM, halting" "logs -n 1 of stopped vm1"
@@ -82,7 +82,7 @@ uk rm -f vm2 >/dev/null || fail "rm -f vm2"
 uk inspect vm2 >/dev/null 2>&1
 assert_eq "$?" 1 "exit code of inspect of a removed VM"
 uk ps -a | grep -qw vm2 && fail "ps -a still lists vm2"
-wait_for 5 "vm2's tender to die" eval "! kill -0 $vm2_pid 2>/dev/null"
+wait_for 5 "vm2's tender to die" eval "! alive $vm2_pid"
 uk rm vm1 >/dev/null || fail "rm of stopped vm1"
 uk ps -a | grep -qw vm1 && fail "ps -a still lists vm1"
 [ -e "$T/state/vms/vm1" ] && fail "vm1's state directory is left behind"
@@ -123,7 +123,7 @@ wait_state w2 running
 timeout 15 "$top_builddir/unikctl" -s "$SOCK" wait w2 &
 waiter=$!
 sleep 0.5
-kill -0 "$waiter" 2>/dev/null || fail "wait on a running VM returned at once"
+alive "$waiter" || fail "wait on a running VM returned at once"
 uk stop w2 || fail "stop w2"
 wait "$waiter"
 assert_eq "$?" 0 "exit code of wait on a VM stopped meanwhile"
@@ -186,7 +186,7 @@ assert_contains "$out" "testguest: exiting with code 0" "logs -f f1"
 echo "$out" | ticks | assert_consecutive "ticks of f1 in logs -f"
 followed() { grep -q '"vm.exited"' "$T/follow"; }
 wait_for 5 "events -f to show f1's exit" followed
-kill -0 "$follower" 2>/dev/null || fail "events -f ended by itself"
+alive "$follower" || fail "events -f ended by itself"
 kill "$follower"
 wait "$follower" 2>/dev/null
 types=$(jlines 'e["type"] if e.get("vm") == "f1" else None' <"$T/follow" |

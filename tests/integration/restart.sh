@@ -29,7 +29,7 @@ restarted() {
 }
 wait_for 10 "r1 to be restarted with a new pid" restarted
 pid2=$(vm_field r1 pid)
-kill -0 "$pid2" 2>/dev/null || fail "r1's new tender $pid2 is not alive"
+alive "$pid2" || fail "r1's new tender $pid2 is not alive"
 assert_eq "$(vm_field r1 restarts)" 1 "r1 restarts after one kill"
 assert_eq "$(comm_of "$(ppid_of "$pid2")")" unikd-monitor \
     "parent of r1's new tender"
@@ -116,4 +116,13 @@ new_pid() {
 }
 wait_for 10 "r1 to run again after restart" new_pid
 assert_contains "$(uk logs r1)" "testguest: SIGTERM, halting" "r1 console"
+info "a monitor killed with SIGKILL takes its tender with it"
+run_vm r6 -- --print-every=100
+wait_state r6 running
+pid=$(vm_field r6 pid)
+mpid=$(vm_field r6 monitor_pid)
+kill -9 "$mpid"
+wait_state r6 exited 5
+assert_eq "$(vm_field r6 exit_reason)" "monitor lost" "r6 exit_reason"
+wait_for 5 "r6's tender to end with its monitor" eval "! alive $pid"
 echo "PASS"
