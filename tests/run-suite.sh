@@ -34,11 +34,27 @@ run_build() {
 	count "$dir"
 }
 
+# Every sanitized process (unikd, monitors, tenders, unikctl) writes its
+# reports to files here; any report fails the run.
+san_reports() {
+	local d=$1 f
+	for f in "$d"/san.*; do
+		[ -e "$f" ] || continue
+		echo "sanitizer report $f:" >&2
+		head -60 "$f" >&2
+		failed=$((failed + 1))
+	done
+}
+
 status=0
 run_build "$top/build-check" || status=1
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+sandir=$(mktemp -d /tmp/unikd-san.XXXXXX)
+chmod 0777 "$sandir"	# tenders run as an unprivileged user
+export ASAN_OPTIONS=detect_leaks=1:log_path=$sandir/san
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$sandir/san
 run_build "$top/build-san" --enable-sanitizers || status=1
+san_reports "$sandir"
+rm -rf "$sandir"
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -206,6 +206,19 @@ for vm in vm3 vm4 att w1 w2 c1 f1 crash1; do
 	uk rm -f "$vm" >/dev/null || fail "rm -f $vm"
 done
 assert_eq "$(uk --json ps -a | jlines 'e["name"]')" "" "ps -a after rm"
-no_procs_left() { [ -z "$(procs_under_t | grep -vx "$UNIKD_PID")" ]; }
-wait_for 5 "every monitor and tender to end after rm" no_procs_left
+vm_procs() {
+	local p
+	for p in $(procs_under_t); do
+		alive "$p" || continue
+		case $(comm_of "$p") in
+		unikd-monitor | unik-testguest) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline")" ;;
+		esac
+	done
+}
+for _ in $(seq 50); do
+	[ -z "$(vm_procs)" ] && break
+	sleep 0.1
+done
+left=$(vm_procs)
+[ -z "$left" ] || fail "monitors or tenders left 5s after rm: $left"
 echo "PASS"
