@@ -1,0 +1,104 @@
+/*
+ * What the control API files share: the server state, the request a
+ * route handler gets, the route handlers of each resource file, and the
+ * reply helpers. Only control/api*.c include this.
+ */
+#ifndef UNIKD_API_INTERNAL_H
+#define UNIKD_API_INTERNAL_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+struct unikd;
+struct uerr;
+struct event;
+
+struct api {
+	struct unikd *u;
+	struct evhttp *http;
+	int fd;          /* the listening socket */
+	bool own_socket; /* we created cf.socket: unlink it at stop */
+};
+
+/* One request as a route handler sees it; valid during the call only. */
+struct api_req {
+	struct unikd *u;
+	struct evhttp_request *req;
+	const char *method; /* "GET", ... */
+	const char *path;   /* as sent, without the query */
+	const char *name;   /* the {name} of the route, decoded, or NULL */
+	struct evkeyvalq query;
+};
+
+typedef void (*api_handler)(struct api_req *);
+
+/* One row of the route table (api.c). */
+struct api_route {
+	enum evhttp_cmd_type method;
+	const char *pattern; /* "/v1/vms/{name}/start" */
+	api_handler handler;
+	const char *query; /* accepted query parameters, "a,b", or NULL */
+};
+
+/*
+ * A request answered later (a wait, a console or event stream). gone is
+ * called when the client goes away or the server stops; the request must
+ * not be used after it, and gone frees the owner's state.
+ */
+struct api_pending {
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct event *eof; /* notices the client closing while idle */
+	void (*gone)(void *arg);
+	void *arg;
+};
+
+/* Starts watching the client of r; 0, or -1 (nothing to undo). */
+int api_pending_start(struct api_pending *, struct evhttp_request *req,
+    void (*gone)(void *), void *arg);
+/* Stops watching, before the final reply is sent. */
+void api_pending_finish(struct api_pending *);
+
+/* Replies with a JSON document (consumed; NULL replies 500). */
+void api_reply_json(struct evhttp_request *, int status, json_t *);
+void api_reply_error(struct evhttp_request *, const struct uerr *);
+void api_reply_errorf(struct evhttp_request *, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Replies 200 with the bytes of buf (drained) and the content type. */
+void api_reply_text(
+    struct evhttp_request *, struct evbuffer *buf, const char *content_type);
+const char *api_reason(int status);
+
+/* The body as a JSON object; -1 with e filled (400) otherwise. */
+int api_body_json(struct evhttp_request *, json_t **out, struct uerr *e);
+
+/* Query parameters: absent gives def; a bad value is a 400 in e. */
+const char *api_query_str(struct api_req *, const char *key);
+int api_query_bool(
+    struct api_req *, const char *key, bool def, bool *out, struct uerr *e);
+int api_query_int(struct api_req *, const char *key, long long def,
+    long long min, long long max, long long *out, struct uerr *e);
+
+/* api-info.c */
+void api_info_get(struct api_req *);
+/* "2024-05-01T12:00:00Z" for unix seconds t. */
+void api_time_format(long long t, char *buf, size_t len);
+
+/* api-vms.c */
+void api_vms_list(struct api_req *);
+void api_vms_create(struct api_req *);
+void api_vms_get(struct api_req *);
+void api_vms_remove(struct api_req *);
+void api_vms_start(struct api_req *);
+void api_vms_stop(struct api_req *);
+void api_vms_kill(struct api_req *);
+void api_vms_restart(struct api_req *);
+void api_vms_wait(struct api_req *);
+void api_vms_console(struct api_req *);
+
+/* api-events.c */
+void api_events_get(struct api_req *);
+
+#endif
