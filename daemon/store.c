@@ -98,11 +98,21 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_EV_LAST] = "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
 };
 
+#define STORE_CACHE_SIZE 128
+
+/* Statements of store_exec()/store_query(), by the address of their SQL
+ * text (a string literal in the caller), prepared on first use. */
+struct store_cached {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	int version;
 	sqlite3_stmt *stmt[ST_COUNT];
+	struct store_cached cache[STORE_CACHE_SIZE];
 	char errmsg[512];
 };
 
@@ -550,6 +560,8 @@ store_close(struct store *s)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (i = 0; i < STORE_CACHE_SIZE; i++)
+		sqlite3_finalize(s->cache[i].stmt);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("store=%s action=close error=\"%s\"", s->path,
 		    sqlite3_errmsg(s->db));
@@ -783,4 +795,116 @@ store_event_last_seq(struct store *s)
 		seq = store_fail(s, rc);
 	sqlite3_reset(st);
 	return seq;
+}
+
+/* The cached statement for sql, prepared on first use: O(1) on average,
+ * the slot found by the literal's address. */
+static sqlite3_stmt *
+store_cached_stmt(struct store *s, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STORE_CACHE_SIZE, i, slot;
+	struct store_cached *c;
+
+	for (i = 0; i < STORE_CACHE_SIZE; i++) {
+		slot = (h + i) % STORE_CACHE_SIZE;
+		c = &s->cache[slot];
+		if (c->sql == sql)
+			return c->stmt;
+		if (c->sql == NULL)
+			break;
+	}
+	if (i == STORE_CACHE_SIZE) {
+		store_fail_errno(s, ENOSPC, "statement cache full");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->stmt, NULL) != SQLITE_OK) {
+		store_fail(s, SQLITE_ERROR);
+		c->stmt = NULL;
+		return NULL;
+	}
+	c->sql = sql;
+	return c->stmt;
+}
+
+/* Binds ?1.. from ap as types says: 't' text (NULL binds NULL), 'i'
+ * int64_t. */
+static int
+store_bind_va(sqlite3_stmt *st, const char *types, va_list ap)
+{
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; types[i] != '\0' && rc == SQLITE_OK; i++) {
+		if (types[i] == 't')
+			rc = store_bind_text(st, i + 1, va_arg(ap, const char *));
+		else
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	return rc;
+}
+
+int
+store_exec(struct store *s, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if ((st = store_cached_stmt(s, sql)) == NULL)
+		return -1;
+	va_start(ap, types);
+	rc = store_bind_va(st, types, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return store_fail(s, rc);
+	}
+	if (store_write(s, st, 0) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+const char *
+store_row_text(struct store_row *r, int col)
+{
+	return store_column_text((sqlite3_stmt *)r, col);
+}
+
+int64_t
+store_row_int(struct store_row *r, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)r, col);
+}
+
+bool
+store_row_null(struct store_row *r, int col)
+{
+	return sqlite3_column_type((sqlite3_stmt *)r, col) == SQLITE_NULL;
+}
+
+int
+store_query(struct store *s, const char *sql, store_row_cb cb, void *arg,
+    const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc, ret = 0;
+
+	if ((st = store_cached_stmt(s, sql)) == NULL)
+		return -1;
+	va_start(ap, types);
+	rc = store_bind_va(st, types, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return store_fail(s, rc);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = cb(arg, (struct store_row *)st)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(s, rc);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
 }

@@ -9,6 +9,7 @@
 #ifndef UNIKD_STORE_H
 #define UNIKD_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -86,5 +87,27 @@ int store_event_foreach(struct store *, int64_t since, const char *vm,
 /* Keeps the newest max_count events. */
 int store_event_prune(struct store *, int64_t max_count);
 int64_t store_event_last_seq(struct store *);
+
+/*
+ * Generic access for the other tables (networks, leases, links, blocks,
+ * images, vm_nics, vm_blocks), so each kind of object keeps its queries
+ * in a file of its own (store-KIND.c). sql must be a string literal: its
+ * statement is prepared once and cached by its address. Parameters ?1..
+ * are bound from the variadic arguments as types says: 't' const char *
+ * (NULL binds NULL), 'i' int64_t (pass int64_t, not int).
+ */
+struct store_row;
+typedef int (*store_row_cb)(void *arg, struct store_row *row);
+
+/* A write in a transaction (its own unless one is open): the number of
+ * rows changed, or -1 with errno (EEXIST on a duplicate key). */
+int store_exec(struct store *, const char *sql, const char *types, ...);
+/* Calls cb for each row; a non-zero return stops and is returned. */
+int store_query(struct store *, const char *sql, store_row_cb cb, void *arg,
+    const char *types, ...);
+/* Columns of the current row, from 0; text lives until cb returns. */
+const char *store_row_text(struct store_row *, int col);
+int64_t store_row_int(struct store_row *, int col);
+bool store_row_null(struct store_row *, int col);
 
 #endif

@@ -591,6 +591,62 @@ test_transactions(void **state)
 	assert_int_equal(store_rollback(f->store), -1);
 }
 
+static int
+collect_network(void *arg, struct store_row *row)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 64, "%s=%s%s;", store_row_text(row, 0),
+	    store_row_null(row, 1) ? "NULL" : store_row_text(row, 1),
+	    store_row_int(row, 2) == 7 ? "+7" : "");
+	return 0;
+}
+
+static int
+stop_at_first(void *arg, struct store_row *row)
+{
+	(void)arg;
+	(void)row;
+	return 5;
+}
+
+/* store_exec/store_query: the generic access the other tables use. */
+static void
+test_generic_exec_query(void **state)
+{
+	struct fixture *f = *state;
+	static const char ins[] = "INSERT INTO networks (name, spec)"
+				  " VALUES (?1, ?2)";
+	static const char sel[] = "SELECT name, spec, ?1 FROM networks"
+				  " ORDER BY name";
+	char out[256] = "";
+
+	open_ok(f);
+	if (store_exec(f->store, ins, "tt", "lan", "{}") != 1)
+		fail_msg("store_exec: %s", store_errmsg(f->store));
+	if (store_exec(f->store, ins, "tt", "dmz", "{\"a\":1}") != 1)
+		fail_msg("store_exec: %s", store_errmsg(f->store));
+	errno = 0;
+	assert_int_equal(store_exec(f->store, ins, "tt", "lan", "{}"), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(store_query(f->store, sel, collect_network, out, "i",
+			     (int64_t)7),
+	    0);
+	assert_string_equal(out, "dmz={\"a\":1}+7;lan={}+7;");
+	assert_int_equal(
+	    store_query(f->store, sel, stop_at_first, NULL, "i", (int64_t)0),
+	    5);
+	assert_int_equal(store_exec(f->store,
+			     "DELETE FROM networks WHERE name = ?1", "t", "x"),
+	    0);
+	/* inside an explicit transaction, a rollback undoes it */
+	assert_int_equal(store_begin(f->store), 0);
+	if (store_exec(f->store, ins, "tt", "tmp", "{}") != 1)
+		fail_msg("store_exec: %s", store_errmsg(f->store));
+	assert_int_equal(store_rollback(f->store), 0);
+	assert_peek(f->path, "SELECT count(*) FROM networks", "2");
+}
+
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -610,6 +666,7 @@ main(void)
 	    STORE_TEST(test_foreign_db_refused),
 	    STORE_TEST(test_missing_dir),
 	    STORE_TEST(test_transactions),
+	    STORE_TEST(test_generic_exec_query),
 	};
 
 	log_init("test-store", LOG_LEVEL_WARN);
