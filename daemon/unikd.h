@@ -29,6 +29,8 @@ struct store;
 struct api;
 struct vm;
 struct vm_table;
+struct nb;
+struct network;
 
 /* What a probe found for one driver, shown in /v1/info. */
 struct unikd_tender {
@@ -53,6 +55,11 @@ struct unikd {
 	struct conf cf;
 	struct store *store;
 	struct api *api;
+
+	struct nb *nb;			/* netbackend handle */
+	TAILQ_HEAD(, network) networks;
+	size_t nnetworks;
+	struct event *nb_event;		/* link notifications */
 
 	struct vm_table *vm_table;	/* name -> vm, O(1) */
 	struct vm_list vms;		/* in creation order */

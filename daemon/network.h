@@ -1,0 +1,66 @@
+/*
+ * Networks: a bridge unikd makes (or adopts by name) with an MTU, an
+ * optional subnet with leases, a gateway address, NAT and port isolation
+ * (DESIGN.md §6). network.c keeps them in the store and on the host
+ * (re-made at start and when a bridge is deleted behind unikd's back);
+ * lease.c hands out addresses. NICs on VMs (vm-net.c) use both.
+ */
+#ifndef UNIKD_NETWORK_H
+#define UNIKD_NETWORK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "netbackend.h"
+
+struct unikd;
+struct uerr;
+
+struct network {
+	char name[64];
+	char bridge[NB_IFNAMSIZ];
+	unsigned mtu;		/* 1500 unless given */
+	bool has_subnet;
+	struct nb_ip4net subnet;	/* network address + prefix */
+	uint32_t gateway;	/* 0: none; the bridge's address */
+	bool nat;
+	bool isolated;
+	bool adopted;		/* the bridge existed: never deleted by unikd */
+	int64_t created_at;
+	TAILQ_ENTRY(network) entry;
+};
+
+/* Loads networks from the store and makes sure each bridge is there;
+ * watches link notifications to put back a bridge deleted by hand. */
+int network_init(struct unikd *);
+void network_shutdown(struct unikd *);
+
+struct network *network_find(struct unikd *, const char *name);
+/* POST /v1/networks; validated before anything is made. */
+int network_create(struct unikd *, const json_t *def, struct network **out,
+    struct uerr *e);
+/* 409 while a VM definition uses it. */
+int network_remove(struct unikd *, struct network *, struct uerr *e);
+json_t *network_to_json(struct unikd *, const struct network *);
+
+/*
+ * Leases (persisted in the store's leases table, never two holders):
+ * want 0 takes the lowest free address of the subnet (not the network,
+ * broadcast or gateway address); otherwise that exact address, 422 when
+ * outside the subnet or the gateway, 409 when another VM holds it.
+ * A lease the same vm+nic already holds is returned again.
+ */
+int network_lease(struct unikd *, struct network *, const char *vm,
+    const char *nic, uint32_t want, uint32_t *got, struct uerr *e);
+/* Releases every lease of vm (on VM removal). */
+int network_release_vm(struct unikd *, const char *vm);
+
+/* Called by network.c after it re-made a bridge, so the NICs on it are
+ * attached again (vm-net.c implements it). */
+void vm_net_reattach(struct unikd *, struct network *);
+/* True when some VM definition has a NIC on the network (vm-net.c). */
+bool vm_net_uses(struct unikd *, const struct network *);
+
+#endif

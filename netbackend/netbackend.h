@@ -1,0 +1,163 @@
+/*
+ * netbackend: the host side of VM networking, as a library. TAPs, bridges,
+ * addresses, NAT, link dumps, stats and link notifications, made
+ * in-process (ioctl on /dev/net/tun, rtnetlink through libnl-route,
+ * nftables through libnftables). It knows nothing of VMs, HTTP or event
+ * loops: names, MACs and addresses come in, links come out.
+ *
+ * Every function returns 0 on success or -1 with errno set; libnl's NLE_*
+ * codes are turned into errno here and go no further. A short message
+ * for the last failure is kept in the handle (nb_errmsg).
+ */
+#ifndef UNIKD_NETBACKEND_H
+#define UNIKD_NETBACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NB_IFNAMSIZ 16		/* IFNAMSIZ: 15 bytes + NUL */
+#define NB_ALIAS_PREFIX "unikd:"	/* ifalias of every TAP unikd makes */
+#define NB_MTU_MIN 68
+#define NB_MTU_MAX 65535
+
+struct nb;
+
+/* Opens the netlink sockets (one for requests, one subscribed to link
+ * notifications). */
+int nb_open(struct nb **out);
+void nb_close(struct nb *);
+const char *nb_errmsg(const struct nb *);
+
+/* --- names, MACs, addresses: pure functions, no kernel --- */
+
+/* "uk" + lowercase hex of id: at most 10 bytes, unique per id. */
+void nb_tap_name(uint64_t id, char name[NB_IFNAMSIZ]);
+/* A stable guest MAC for (vm, nic, attempt): locally administered,
+ * unicast (first byte has bit 1 set and bit 0 clear), never 0xFE first
+ * (the host side's prefix). attempt > 0 gives other MACs for the same
+ * pair, to step past a collision. */
+void nb_mac_generate(const char *vm, const char *nic, unsigned attempt,
+    uint8_t mac[6]);
+/* The host-side MAC of a TAP: first byte 0xFE, the rest from the guest
+ * MAC, so the bridge never learns the guest's address from the host. */
+void nb_mac_host(const uint8_t guest[6], uint8_t host[6]);
+/* "aa:bb:cc:dd:ee:ff" (either case) -> bytes; -1 EINVAL when malformed. */
+int nb_mac_parse(const char *s, uint8_t mac[6]);
+void nb_mac_format(const uint8_t mac[6], char out[18]);
+bool nb_mac_is_multicast(const uint8_t mac[6]);
+bool nb_mac_is_zero(const uint8_t mac[6]);
+
+/* An IPv4 prefix, host byte order. */
+struct nb_ip4net {
+	uint32_t addr;		/* network or host address */
+	unsigned prefix;	/* 0..32 */
+};
+/* "10.0.0.0/24" -> net (host bits kept, as "10.0.0.1/24" is a gateway);
+ * "10.0.0.1" -> /32; -1 EINVAL. */
+int nb_ip4net_parse(const char *s, struct nb_ip4net *net);
+int nb_ip4_parse(const char *s, uint32_t *addr);
+void nb_ip4_format(uint32_t addr, char out[16]);
+bool nb_ip4net_contains(const struct nb_ip4net *net, uint32_t addr);
+bool nb_ip4net_overlap(const struct nb_ip4net *a, const struct nb_ip4net *b);
+
+/* --- links --- */
+
+struct nb_tap_params {
+	const char *name;	/* from nb_tap_name() */
+	const char *alias;	/* "unikd:VM:NIC" */
+	uid_t uid;		/* TUNSETOWNER / TUNSETGROUP: the tender's */
+	gid_t gid;
+	unsigned mtu;		/* 0: the bridge's */
+	const char *bridge;	/* master, or NULL for none */
+	bool isolated;		/* IFLA_BRPORT_ISOLATED on the bridge port */
+	bool persist;		/* TUNSETPERSIST: the tender opens it by name */
+	uint8_t host_mac[6];	/* from nb_mac_host() */
+	int group;		/* netdev group (IFLA_GROUP) for batch
+				 * deletion, 0 for the default group */
+};
+
+/*
+ * Creates a plain TAP (IFF_TAP|IFF_NO_PI, not multi-queue), owned by
+ * uid/gid, with its MTU and host MAC, IPv6 address generation off when
+ * it sits in a bridge, the ifalias, then enslaves it and brings it up in
+ * one RTM_NEWLINK. *fd gets the open TAP fd (for tenders that take an
+ * fd), or -1 when persist is set (the fd is closed and the TAP stays).
+ * On failure nothing is left behind. EEXIST when the name is taken.
+ */
+int nb_tap_create(struct nb *, const struct nb_tap_params *p, int *fd);
+/* Puts an existing TAP back on a bridge (after the bridge was re-made). */
+int nb_tap_attach(struct nb *, const char *tap, const char *bridge,
+    bool isolated);
+
+/* RTM_DELLINK by name; ENODEV when there is no such link. */
+int nb_link_delete(struct nb *, const char *name);
+/* Deletes every link in netdev group (one RTM_DELLINK naming IFLA_GROUP:
+ * the kernel unregisters the batch far faster than one by one). */
+int nb_link_delete_group(struct nb *, int group);
+
+struct nb_bridge_params {
+	const char *name;
+	unsigned mtu;		/* 0: kernel default */
+	const char *ipv4;	/* gateway address with prefix "10.0.0.1/24", or NULL */
+	const char *ipv6;	/* "fd00::1/64", or NULL */
+};
+/* Creates a bridge, sets its MTU and addresses and brings it up.
+ * EEXIST when a link of that name exists. */
+int nb_bridge_create(struct nb *, const struct nb_bridge_params *p);
+/* Makes sure an existing bridge (adopted or made earlier) has the
+ * addresses and MTU of p and is up; EMEDIUMTYPE when the link is not a
+ * bridge, ENODEV when it does not exist. */
+int nb_bridge_ensure(struct nb *, const struct nb_bridge_params *p);
+
+struct nb_link_info {
+	char name[NB_IFNAMSIZ];
+	int ifindex;
+	char kind[16];		/* "tun", "bridge", "veth", "" */
+	char alias[256];	/* ifalias, "" when none */
+	char master[NB_IFNAMSIZ];	/* "" when none */
+	unsigned mtu;
+	bool up;
+};
+/* One dump of every link; cb's non-zero return stops and is returned. */
+int nb_link_foreach(struct nb *,
+    int (*cb)(void *arg, const struct nb_link_info *link), void *arg);
+/* One link by name; ENODEV when missing. */
+int nb_link_get(struct nb *, const char *name, struct nb_link_info *out);
+
+struct nb_link_stats {
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
+};
+/* IFLA_STATS64 of one link. */
+int nb_link_stats(struct nb *, const char *name, struct nb_link_stats *out);
+/* IFLA_STATS64 of every link in one dump. */
+int nb_link_stats_foreach(struct nb *,
+    int (*cb)(void *arg, const char *name, const struct nb_link_stats *s),
+    void *arg);
+
+/* --- notifications --- */
+
+enum nb_link_event {
+	NB_LINK_NEW,		/* a link appeared or changed */
+	NB_LINK_DEL,		/* a link was deleted */
+};
+/* The fd to watch for readability (an event loop adds it). */
+int nb_event_fd(struct nb *);
+/* Reads the pending notifications without blocking and calls cb for each. */
+int nb_event_read(struct nb *,
+    void (*cb)(void *arg, enum nb_link_event ev, const struct nb_link_info *link),
+    void *arg);
+
+/* --- NAT (libnftables), in unikd's own table "inet unikd" only --- */
+
+/* Masquerades traffic from subnet leaving through any interface but
+ * bridge: a chain "nat-NETWORK" in table inet unikd, made with its rule.
+ * Also turns on IPv4 forwarding. Idempotent. */
+int nb_nat_add(struct nb *, const char *network, const char *subnet,
+    const char *bridge);
+/* Removes that chain (the table too when it is empty). ENOENT if none. */
+int nb_nat_remove(struct nb *, const char *network);
+
+#endif
