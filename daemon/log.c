@@ -56,7 +56,7 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vline(int level, int errnum, const char *fmt, va_list ap)
 {
 	char msg[2048];
