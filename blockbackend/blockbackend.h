@@ -23,14 +23,19 @@
 int bb_size_parse(const char *s, uint64_t *bytes);
 
 /* Creates path as a sparse file of size bytes, mode 0600, owned by
- * uid/gid; EEXIST when it exists; nothing left behind on failure. */
+ * uid/gid ((uid_t)-1/(gid_t)-1: unchanged); EEXIST when it exists; EINVAL
+ * when size is 0 or not a multiple of BB_SECTOR; nothing left behind on
+ * failure. */
 int bb_block_create(const char *path, uint64_t size, uid_t uid, gid_t gid);
-/* Grows (or with force, shrinks) to size. A file locked by a VM: EBUSY. */
+/* Grows (or with force, shrinks) to size. A file locked by a VM: EBUSY;
+ * a smaller size without force, 0 or not a multiple of BB_SECTOR: EINVAL.
+ * The lock is taken while the size changes, so no VM starts meanwhile. */
 int bb_block_resize(const char *path, uint64_t size, bool force);
 /* Copies src to a new dst (EEXIST if it exists): FICLONE when the file
  * system can, else a sparse copy (SEEK_DATA/SEEK_HOLE) that only writes
  * the data. Owner and mode as src. Nothing left behind on failure. */
 int bb_block_clone(const char *src, const char *dst);
+/* Unlinks path; a file locked by a VM: EBUSY. */
 int bb_block_delete(const char *path);
 
 struct bb_block_info {
@@ -70,7 +75,8 @@ void bb_sha256_final(struct bb_sha256 *, char hex[65]);
 /* --- images: stored once by digest under dir --- */
 
 /* Moves the fully written file tmp into dir/sha256/DIGEST (or drops it
- * when that digest is already stored); hex is its sha256. */
+ * when that digest is already stored); hex is its sha256, 64 lowercase
+ * hex digits (else EINVAL). tmp must be on the same file system as dir. */
 int bb_image_store(const char *dir, const char *tmp, const char *hex);
 /* dir/sha256/DIGEST */
 void bb_image_path(const char *dir, const char *hex, char *out, size_t len);
