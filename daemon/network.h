@@ -17,6 +17,7 @@
 
 struct unikd;
 struct uerr;
+struct lease_map;
 
 struct network {
 	char name[64];
@@ -29,7 +30,10 @@ struct network {
 	bool isolated;
 	bool adopted;		/* the bridge existed: never deleted by unikd */
 	int64_t created_at;
+	char ipv6_gateway[64];	/* "fd00::1/64" on the bridge, or "" */
+	struct lease_map *leases;	/* used addresses (lease.c), or NULL */
 	TAILQ_ENTRY(network) entry;
+	struct network *hash_next;	/* network.c's name table */
 };
 
 /* Loads networks from the store and makes sure each bridge is there;
@@ -56,6 +60,16 @@ int network_lease(struct unikd *, struct network *, const char *vm,
     const char *nic, uint32_t want, uint32_t *got, struct uerr *e);
 /* Releases every lease of vm (on VM removal). */
 int network_release_vm(struct unikd *, const char *vm);
+
+/* network-spec.c: a POST body validated into net (defaults filled in,
+ * clashes with the other networks refused), before anything is made. */
+int network_from_def(struct unikd *, const json_t *def, struct network *net,
+    struct uerr *e);
+/* The store's copy of a network (its definition and "adopted"). */
+json_t *network_spec_json(const struct network *);
+int network_from_spec(struct network *, const json_t *spec);
+/* 1..15 bytes, not "." or "..", no '/', ':' or white space. */
+bool network_ifname_valid(const char *name);
 
 /* Called by network.c after it re-made a bridge, so the NICs on it are
  * attached again (vm-net.c implements it). */

@@ -47,6 +47,8 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " time_ms INTEGER NOT NULL, type TEXT NOT NULL, vm TEXT, data TEXT);"
     "CREATE INDEX events_vm ON events (vm, seq);",
+    /* 2: a VM's leases found without scanning a network's (network.c). */
+    "CREATE INDEX leases_vm ON leases (vm, nic);",
 };
 
 enum store_stmt {

@@ -31,6 +31,7 @@ struct vm;
 struct vm_table;
 struct nb;
 struct network;
+struct network_table;
 
 /* What a probe found for one driver, shown in /v1/info. */
 struct unikd_tender {
@@ -59,6 +60,7 @@ struct unikd {
 	struct nb *nb;			/* netbackend handle */
 	TAILQ_HEAD(, network) networks;
 	size_t nnetworks;
+	struct network_table *network_table;	/* name -> network, O(1) */
 	struct event *nb_event;		/* link notifications */
 
 	struct vm_table *vm_table;	/* name -> vm, O(1) */

@@ -234,16 +234,18 @@ test_open_creates_wal(void **state)
 {
 	struct fixture *f = *state;
 	struct store_vm_runtime rt = rt_none();
+	char want[16];
 
 	open_ok(f);
-	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_vm_insert(f->store, "web1", "{}", &rt), 0);
 	assert_true(file_exists(f->dir, "unikd.db-wal"));
 	assert_peek(f->path, "PRAGMA journal_mode", "wal");
+	snprintf(want, sizeof(want), "%d", STORE_SCHEMA_VERSION);
 	assert_peek(f->path,
 	    "SELECT value FROM meta WHERE"
 	    " key = 'schema_version'",
-	    "1");
+	    want);
 }
 
 static void
@@ -259,7 +261,7 @@ test_reopen_keeps_data(void **state)
 	assert_int_equal(
 	    store_event_add(f->store, 5, "vm.created", "web1", "{}"), 1);
 	reopen(f);
-	assert_int_equal(store_schema_version(f->store), 1);
+	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	assert_string_equal(seen.names[0], "web1");
@@ -527,7 +529,7 @@ test_newer_schema_refused(void **state)
 	open_ok(f);
 	store_close(f->store);
 	f->store = NULL;
-	exec_on(f->path, "UPDATE meta SET value = '2' WHERE"
+	exec_on(f->path, "UPDATE meta SET value = '999' WHERE"
 	                 " key = 'schema_version'");
 	assert_refused(f, "newer than this unikd knows");
 }

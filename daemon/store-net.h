@@ -1,0 +1,43 @@
+/*
+ * The store's networks and leases tables (schema in store.c), through
+ * the generic store_exec/store_query. A network row is its name and its
+ * definition as JSON (runtime facts such as "adopted" included); a lease
+ * row is (network, ip, vm, nic), the ip in dotted form.
+ */
+#ifndef UNIKD_STORE_NET_H
+#define UNIKD_STORE_NET_H
+
+#include <stddef.h>
+
+struct store;
+
+/* EEXIST when the name is taken. */
+int store_net_insert(struct store *, const char *name, const char *spec);
+/* Deletes the network and every lease in it, in one transaction. */
+int store_net_delete(struct store *, const char *name);
+/* Calls cb for each network, by name; a non-zero return stops and is
+ * returned. */
+int store_net_foreach(struct store *,
+    int (*cb)(void *arg, const char *name, const char *spec), void *arg);
+
+/* EEXIST when the address is leased already. */
+int store_lease_insert(struct store *, const char *net, const char *ip,
+    const char *vm, const char *nic);
+int store_lease_delete(struct store *, const char *net, const char *ip);
+/* The address vm+nic holds in net; ENOENT when none. */
+int store_lease_find(struct store *, const char *net, const char *vm,
+    const char *nic, char *ip, size_t iplen);
+/* Who holds ip in net; ENOENT when nobody. */
+int store_lease_holder(struct store *, const char *net, const char *ip,
+    char *vm, size_t vmlen, char *nic, size_t niclen);
+/* Every lease of a network, by address. */
+int store_lease_foreach_net(struct store *, const char *net,
+    int (*cb)(void *arg, const char *ip, const char *vm, const char *nic),
+    void *arg);
+/* Every lease of a VM; cb gets the network instead of the vm. */
+int store_lease_foreach_vm(struct store *, const char *vm,
+    int (*cb)(void *arg, const char *net, const char *ip, const char *nic),
+    void *arg);
+int store_lease_delete_vm(struct store *, const char *vm);
+
+#endif
