@@ -32,7 +32,8 @@ const char *nb_errmsg(const struct nb *);
 
 /* --- names, MACs, addresses: pure functions, no kernel --- */
 
-/* "uk" + lowercase hex of id: at most 10 bytes, unique per id. */
+/* "uk" + lowercase hex of id: at most 10 bytes for ids below 2^32, 15
+ * below 2^52 (larger ids are taken modulo 2^52), unique per id. */
 void nb_tap_name(uint64_t id, char name[NB_IFNAMSIZ]);
 /* A stable guest MAC for (vm, nic, attempt): locally administered,
  * unicast (first byte has bit 1 set and bit 0 clear), never 0xFE first
