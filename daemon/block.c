@@ -1,0 +1,613 @@
+/*
+ * Blocks (see block.h): create, inspect, list, remove, resize and clone,
+ * ranged import and export, and the locks VMs hold. Every request checks
+ * everything before it touches a file; the store row of a block is
+ * written before its file is made and removed with it.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blockbackend.h"
+#include "block.h"
+#include "log.h"
+#include "store.h"
+#include "uerr.h"
+#include "unikd.h"
+#include "vm.h"
+
+#define BLOCK_READBACK (1024 * 1024)	/* piece of a digest read back */
+
+/* The store's record of one block. */
+struct block_rec {
+	bool found;
+	json_t *spec;	/* {"created_at", "import"?} */
+};
+
+static void
+block_path(struct unikd *u, const char *name, char *buf, size_t len)
+{
+	vm_spec_block_path(&u->cf, name, buf, len);
+}
+
+/* state_dir/blocks: only root looks inside; tenders get their block as
+ * an open fd and reopen it through /dev/fd/N, which needs no search
+ * permission on the directory. */
+static int
+block_dir_make(struct unikd *u, struct uerr *e)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/blocks", u->cf.state_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return uerr_set(e, UERR_INTERNAL, "mkdir %s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+block_rec_row(void *arg, const char *name, const char *spec)
+{
+	struct block_rec *r = arg;
+
+	(void)name;
+	r->found = true;
+	r->spec = json_loads(spec, 0, NULL);
+	if (r->spec == NULL)
+		r->spec = json_object();
+	return 0;
+}
+
+/* Reads the record of name: 404 when there is none. */
+static int
+block_rec_load(struct unikd *u, const char *name, struct block_rec *r,
+    struct uerr *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (block_name_check("block", name, e) == -1)
+		return -1;
+	if (store_block_get(u->store, name, block_rec_row, r) != 0)
+		return uerr_set(e, UERR_INTERNAL, "block '%s': state store: %s",
+		    name, store_errmsg(u->store));
+	if (!r->found)
+		return uerr_set(e, UERR_NOT_FOUND, "block '%s' does not exist",
+		    name);
+	return 0;
+}
+
+static int
+block_rec_save(struct unikd *u, const char *name, const json_t *spec,
+    struct uerr *e)
+{
+	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = text != NULL ? store_block_update(u->store, name, text) : -1;
+
+	free(text);
+	if (rc == -1)
+		return uerr_set(e, UERR_INTERNAL, "block '%s': state store: %s",
+		    name, store_errmsg(u->store));
+	return 0;
+}
+
+static bool
+block_vm_uses(const struct vm *vm, const char *block)
+{
+	size_t i;
+
+	for (i = 0; i < vm->spec.nblocks; i++)
+		if (strcmp(vm->spec.blocks[i].block, block) == 0)
+			return true;
+	return false;
+}
+
+const struct vm *
+block_holder(struct unikd *u, const char *block)
+{
+	const struct vm *vm;
+
+	TAILQ_FOREACH(vm, &u->vms, entry)
+		if (vm_is_active(vm) && block_vm_uses(vm, block))
+			return vm;
+	return NULL;
+}
+
+/* The first VM definition that uses block, or NULL. */
+static const struct vm *
+block_user(struct unikd *u, const char *block)
+{
+	const struct vm *vm;
+
+	TAILQ_FOREACH(vm, &u->vms, entry)
+		if (block_vm_uses(vm, block))
+			return vm;
+	return NULL;
+}
+
+/* 409 for a block whose lock someone holds. */
+static int
+block_busy(struct unikd *u, const char *name, const struct vm *self,
+    struct uerr *e)
+{
+	const struct vm *vm = block_holder(u, name);
+
+	if (vm != NULL && vm != self)
+		return uerr_set(e, UERR_CONFLICT,
+		    "block '%s' is attached to vm '%s'", name, vm->spec.name);
+	return uerr_set(e, UERR_CONFLICT,
+	    "block '%s' is in use by another process (a tender still "
+	    "running, or an import)", name);
+}
+
+/* Takes the block's lock for a change made by unikd itself. */
+static int
+block_lock(struct unikd *u, const char *name, int *fd, struct uerr *e)
+{
+	char path[4096];
+
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_lock(path, fd) == 0)
+		return 0;
+	if (errno == EBUSY)
+		return block_busy(u, name, NULL, e);
+	return uerr_set(e, UERR_INTERNAL, "block '%s': %s: %s", name, path,
+	    strerror(errno));
+}
+
+static json_t *
+block_to_json(struct unikd *u, const char *name, const json_t *spec)
+{
+	const struct vm *holder = block_holder(u, name), *vm;
+	struct bb_block_info info = {0, 0};
+	json_t *o, *users = json_array(), *imp;
+	char path[4096];
+
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_stat(path, &info) == -1)
+		log_warn("block=%s path=%s action=stat", name, path);
+	TAILQ_FOREACH(vm, &u->vms, entry)
+		if (block_vm_uses(vm, name))
+			json_array_append_new(users, json_string(vm->spec.name));
+	imp = json_object_get(spec, "import");
+	o = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o}", "name", name,
+	    "size", (json_int_t)info.size, "allocated",
+	    (json_int_t)info.allocated, "path", path, "attached_to",
+	    holder != NULL ? json_string(holder->spec.name) : json_null(),
+	    "used_by", users, "created_at",
+	    unikd_json_time(json_integer_value(
+		json_object_get(spec, "created_at"))));
+	if (o != NULL)
+		json_object_set_new(o, "import", imp != NULL ?
+		    json_pack("{s:O, s:O}", "next_offset",
+			json_object_get(imp, "next_offset"), "total",
+			json_object_get(imp, "total")) : json_null());
+	return o;
+}
+
+static int
+block_reply(struct unikd *u, const char *name, const json_t *spec,
+    json_t **out, struct uerr *e)
+{
+	if ((*out = block_to_json(u, name, spec)) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+int
+block_get(struct unikd *u, const char *name, json_t **out, struct uerr *e)
+{
+	struct block_rec r;
+	int rc;
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	rc = block_reply(u, name, r.spec, out, e);
+	json_decref(r.spec);
+	return rc;
+}
+
+struct block_walk {
+	struct unikd *u;
+	json_t *list;
+};
+
+static int
+block_list_row(void *arg, const char *name, const char *spec)
+{
+	struct block_walk *w = arg;
+	json_t *s = json_loads(spec, 0, NULL);
+
+	json_array_append_new(w->list, block_to_json(w->u, name, s));
+	json_decref(s);
+	return 0;
+}
+
+int
+block_list(struct unikd *u, json_t **out, struct uerr *e)
+{
+	struct block_walk w = {u, json_array()};
+
+	if (store_block_foreach(u->store, block_list_row, &w) != 0) {
+		json_decref(w.list);
+		return uerr_set(e, UERR_INTERNAL, "state store: %s",
+		    store_errmsg(u->store));
+	}
+	*out = json_pack("{s:o}", "blocks", w.list);
+	return 0;
+}
+
+/* Writes the record of a new block; 409 when the name is taken. */
+static int
+block_rec_insert(struct unikd *u, const char *name, struct uerr *e)
+{
+	json_t *spec = json_pack("{s:I}", "created_at",
+	    (json_int_t)time(NULL));
+	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = text != NULL ? store_block_insert(u->store, name, text) : -1;
+
+	free(text);
+	json_decref(spec);
+	if (rc == 0)
+		return 0;
+	if (errno == EEXIST)
+		return uerr_set(e, UERR_CONFLICT, "block '%s' already exists",
+		    name);
+	return uerr_set(e, UERR_INTERNAL, "block '%s': state store: %s", name,
+	    store_errmsg(u->store));
+}
+
+int
+block_create(struct unikd *u, const char *name, uint64_t size, json_t **out,
+    struct uerr *e)
+{
+	char path[4096];
+
+	if (block_name_check("block", name, e) == -1 ||
+	    block_dir_make(u, e) == -1 || block_rec_insert(u, name, e) == -1)
+		return -1;
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_create(path, size, u->tender_uid, u->tender_gid) == -1) {
+		if (errno == EEXIST)
+			uerr_set(e, UERR_CONFLICT,
+			    "block '%s': %s exists already (not made by "
+			    "unikd?)", name, path);
+		else
+			uerr_set(e, UERR_INTERNAL, "block '%s': %s: %s", name,
+			    path, strerror(errno));
+		store_block_delete(u->store, name);
+		return -1;
+	}
+	log_info("block=%s action=create size=%" PRIu64, name, size);
+	return block_get(u, name, out, e);
+}
+
+int
+block_remove(struct unikd *u, const char *name, struct uerr *e)
+{
+	const struct vm *vm;
+	struct block_rec r;
+	char path[4096];
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	json_decref(r.spec);
+	if ((vm = block_holder(u, name)) != NULL)
+		return uerr_set(e, UERR_CONFLICT,
+		    "block '%s' is attached to vm '%s'", name, vm->spec.name);
+	if ((vm = block_user(u, name)) != NULL)
+		return uerr_set(e, UERR_CONFLICT,
+		    "block '%s' is used by vm '%s'; remove the vm first",
+		    name, vm->spec.name);
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_delete(path) == -1 && errno != ENOENT) {
+		if (errno == EBUSY)
+			return block_busy(u, name, NULL, e);
+		return uerr_set(e, UERR_INTERNAL, "block '%s': %s: %s", name,
+		    path, strerror(errno));
+	}
+	if (store_block_delete(u->store, name) == -1)
+		return uerr_set(e, UERR_INTERNAL, "block '%s': state store: %s",
+		    name, store_errmsg(u->store));
+	log_info("block=%s action=remove", name);
+	return 0;
+}
+
+int
+block_resize(struct unikd *u, const char *name, uint64_t size, bool force,
+    json_t **out, struct uerr *e)
+{
+	struct bb_block_info info;
+	struct block_rec r;
+	char path[4096];
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	json_decref(r.spec);
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_stat(path, &info) == 0 && size < info.size && !force)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "block '%s': %" PRIu64 " bytes is smaller than its size "
+		    "(%" PRIu64 " bytes); shrinking loses data, ask with "
+		    "force", name, size, info.size);
+	if (bb_block_resize(path, size, force) == -1) {
+		if (errno == EBUSY)
+			return block_busy(u, name, NULL, e);
+		return uerr_set(e, UERR_INTERNAL, "block '%s': resize: %s",
+		    name, strerror(errno));
+	}
+	log_info("block=%s action=resize size=%" PRIu64, name, size);
+	return block_get(u, name, out, e);
+}
+
+int
+block_clone(struct unikd *u, const char *src, const char *dst, json_t **out,
+    struct uerr *e)
+{
+	char spath[4096], dpath[4096];
+	struct block_rec r;
+	int fd = -1;
+
+	if (block_rec_load(u, src, &r, e) == -1)
+		return -1;
+	json_decref(r.spec);
+	/* A running VM writes as we copy: the copy would be torn. */
+	if (block_name_check("block", dst, e) == -1 ||
+	    block_lock(u, src, &fd, e) == -1)
+		return -1;
+	if (block_rec_insert(u, dst, e) == -1)
+		goto fail;
+	block_path(u, src, spath, sizeof(spath));
+	block_path(u, dst, dpath, sizeof(dpath));
+	if (bb_block_clone(spath, dpath) == -1) {
+		uerr_set(e, errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
+		    "block '%s': clone to %s: %s", src, dpath,
+		    strerror(errno));
+		store_block_delete(u->store, dst);
+		goto fail;
+	}
+	close(fd);
+	log_info("block=%s action=clone from=%s", dst, src);
+	return block_get(u, dst, out, e);
+fail:
+	close(fd);
+	return -1;
+}
+
+/* The running digest of a sequential import, kept in the record. */
+static json_t *
+block_digest_json(const struct bb_sha256 *d)
+{
+	static const char hex[] = "0123456789abcdef";
+	json_t *h = json_array();
+	char buf[2 * sizeof(d->buf) + 1];
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		json_array_append_new(h, json_integer(d->h[i]));
+	for (i = 0; i < d->nbuf; i++) {
+		buf[2 * i] = hex[d->buf[i] >> 4];
+		buf[2 * i + 1] = hex[d->buf[i] & 15];
+	}
+	buf[2 * d->nbuf] = '\0';
+	return json_pack("{s:o, s:I, s:s}", "h", h, "len", (json_int_t)d->len,
+	    "buf", buf);
+}
+
+static int
+block_digest_parse(const json_t *o, struct bb_sha256 *d)
+{
+	const json_t *h = json_object_get(o, "h");
+	const char *buf = json_string_value(json_object_get(o, "buf"));
+	unsigned byte;
+	size_t i;
+
+	if (json_array_size(h) != 8 || buf == NULL ||
+	    strlen(buf) % 2 != 0 || strlen(buf) / 2 >= sizeof(d->buf))
+		return -1;
+	for (i = 0; i < 8; i++)
+		d->h[i] = (uint32_t)json_integer_value(json_array_get(h, i));
+	d->len = (uint64_t)json_integer_value(json_object_get(o, "len"));
+	d->nbuf = strlen(buf) / 2;
+	for (i = 0; i < d->nbuf; i++) {
+		if (sscanf(buf + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		d->buf[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
+/* The digest of the block's first total bytes, read back from disk. */
+static int
+block_digest_read(const char *path, uint64_t total, char hex[65])
+{
+	struct bb_sha256 d;
+	uint64_t off = 0;
+	size_t got, want;
+	char *buf;
+
+	if ((buf = malloc(BLOCK_READBACK)) == NULL)
+		return -1;
+	bb_sha256_init(&d);
+	while (off < total) {
+		want = total - off < BLOCK_READBACK ? (size_t)(total - off)
+		                                    : BLOCK_READBACK;
+		if (bb_block_read(path, off, buf, want, &got) == -1 ||
+		    got == 0) {
+			free(buf);
+			return -1;
+		}
+		bb_sha256_update(&d, buf, got);
+		off += got;
+	}
+	free(buf);
+	bb_sha256_final(&d, hex);
+	return 0;
+}
+
+/* Where the running digest stands before a piece at offset: fresh at 0,
+ * the stored one when the piece continues the import, else none. */
+static bool
+block_digest_resume(const json_t *imp, uint64_t offset, struct bb_sha256 *d)
+{
+	if (offset == 0) {
+		bb_sha256_init(d);
+		return true;
+	}
+	return imp != NULL &&
+	    (uint64_t)json_integer_value(json_object_get(imp,
+		"next_offset")) == offset &&
+	    block_digest_parse(json_object_get(imp, "digest"), d) == 0 &&
+	    d->len == offset;
+}
+
+/* Refuses a piece that does not fit before anything is written. */
+static int
+block_import_fits(const char *name, const char *path, uint64_t offset,
+    uint64_t total, size_t len, struct uerr *e)
+{
+	struct bb_block_info info;
+
+	if (bb_block_stat(path, &info) == -1)
+		return uerr_set(e, UERR_INTERNAL, "block '%s': %s: %s", name,
+		    path, strerror(errno));
+	if (total > info.size)
+		return uerr_set(e, UERR_TOO_LARGE,
+		    "import of %" PRIu64 " bytes exceeds block size (block "
+		    "'%s' holds %" PRIu64 " bytes)", total, name, info.size);
+	if (offset > info.size || len > info.size - offset)
+		return uerr_set(e, UERR_TOO_LARGE,
+		    "import of %" PRIu64 " bytes exceeds block size (block "
+		    "'%s' holds %" PRIu64 " bytes)", offset + len, name,
+		    info.size);
+	return 0;
+}
+
+/* Records the import's progress, or its end; *hex when it ended. */
+static int
+block_import_record(struct unikd *u, const char *name, json_t *spec,
+    const char *path, uint64_t end, uint64_t total, struct bb_sha256 *d,
+    bool digest_ok, char hex[65], struct uerr *e)
+{
+	hex[0] = '\0';
+	if (total != 0 && end == total) {
+		if (digest_ok)
+			bb_sha256_final(d, hex);
+		else if (block_digest_read(path, total, hex) == -1)
+			return uerr_set(e, UERR_INTERNAL,
+			    "block '%s': reading back for the digest: %s",
+			    name, strerror(errno));
+		json_object_del(spec, "import");
+	} else {
+		json_object_set_new(spec, "import", json_pack("{s:I, s:I}",
+		    "next_offset", (json_int_t)end, "total",
+		    (json_int_t)total));
+		if (digest_ok)
+			json_object_set_new(json_object_get(spec, "import"),
+			    "digest", block_digest_json(d));
+	}
+	return block_rec_save(u, name, spec, e);
+}
+
+int
+block_import(struct unikd *u, const char *name, uint64_t offset,
+    uint64_t total, const void *buf, size_t len, json_t **out,
+    struct uerr *e)
+{
+	struct bb_sha256 d;
+	struct block_rec r;
+	char path[4096], hex[65];
+	bool digest_ok;
+	int fd = -1, rc = -1;
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	block_path(u, name, path, sizeof(path));
+	if (block_import_fits(name, path, offset, total, len, e) == -1 ||
+	    block_lock(u, name, &fd, e) == -1)
+		goto out;
+	digest_ok = block_digest_resume(json_object_get(r.spec, "import"),
+	    offset, &d);
+	if (bb_block_write(path, offset, buf, len) == -1) {
+		uerr_set(e, UERR_INTERNAL, "block '%s': write: %s", name,
+		    strerror(errno));
+		goto out;
+	}
+	if (digest_ok)
+		bb_sha256_update(&d, buf, len);
+	if (block_import_record(u, name, r.spec, path, offset + len, total,
+	    &d, digest_ok, hex, e) == -1 ||
+	    block_reply(u, name, r.spec, out, e) == -1)
+		goto out;
+	json_object_set_new(*out, "written", json_integer((json_int_t)len));
+	if (hex[0] != '\0') {
+		json_object_set_new(*out, "sha256", json_string(hex));
+		log_info("block=%s action=import bytes=%" PRIu64 " sha256=%s",
+		    name, total, hex);
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	json_decref(r.spec);
+	return rc;
+}
+
+int
+block_export(struct unikd *u, const char *name, uint64_t offset, void *buf,
+    size_t len, size_t *got, struct uerr *e)
+{
+	struct block_rec r;
+	char path[4096];
+	int fd = -1, rc = -1;
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	json_decref(r.spec);
+	/* A running VM writes as we read: the copy would be torn. */
+	if (block_lock(u, name, &fd, e) == -1)
+		return -1;
+	block_path(u, name, path, sizeof(path));
+	if (bb_block_read(path, offset, buf, len, got) == -1)
+		uerr_set(e, UERR_INTERNAL, "block '%s': read: %s", name,
+		    strerror(errno));
+	else
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+int
+block_lock_vm(struct unikd *u, const struct vm *vm, int *fds,
+    struct uerr *e)
+{
+	const char *name;
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < vm->spec.nblocks; i++) {
+		name = vm->spec.blocks[i].block;
+		block_path(u, name, path, sizeof(path));
+		if (bb_block_lock(path, &fds[i]) == 0)
+			continue;
+		if (errno == EBUSY)
+			block_busy(u, name, vm, e);
+		else if (errno == ENOENT)
+			uerr_set(e, UERR_UNPROCESSABLE,
+			    "vm '%s': block '%s' does not exist",
+			    vm->spec.name, name);
+		else
+			uerr_set(e, UERR_INTERNAL, "vm '%s': block '%s': %s",
+			    vm->spec.name, name, strerror(errno));
+		while (i > 0)
+			close(fds[--i]);
+		return -1;
+	}
+	return 0;
+}
