@@ -101,4 +101,10 @@ void api_vms_console(struct api_req *);
 /* api-events.c */
 void api_events_get(struct api_req *);
 
+/* api-networks.c */
+void api_networks_list(struct api_req *);
+void api_networks_create(struct api_req *);
+void api_networks_get(struct api_req *);
+void api_networks_remove(struct api_req *);
+
 #endif

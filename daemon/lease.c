@@ -21,14 +21,14 @@
 #include "unikd.h"
 
 struct lease_map {
-	uint32_t base;		/* network address */
-	uint32_t size;		/* addresses in the subnet */
+	uint32_t base; /* network address */
+	uint32_t size; /* addresses in the subnet */
 	unsigned prefix;
-	uint32_t gateway;	/* 0: none */
-	size_t used;		/* leases, reserved addresses not counted */
-	size_t hint;		/* no free bit in the words before it */
+	uint32_t gateway; /* 0: none */
+	size_t used;      /* leases, reserved addresses not counted */
+	size_t hint;      /* no free bit in the words before it */
 	size_t nwords;
-	uint64_t bits[];	/* 1: taken or reserved */
+	uint64_t bits[]; /* 1: taken or reserved */
 };
 
 static void
@@ -85,14 +85,14 @@ lease_map_assignable(const struct lease_map *m, uint32_t addr)
 	uint32_t idx = addr - m->base;
 
 	return idx < m->size && idx != 0 && idx != m->size - 1 &&
-	    addr != m->gateway;
+	       addr != m->gateway;
 }
 
 bool
 lease_map_used(const struct lease_map *m, uint32_t addr)
 {
 	return lease_map_assignable(m, addr) &&
-	    lease_bit_get(m, addr - m->base);
+	       lease_bit_get(m, addr - m->base);
 }
 
 int
@@ -133,7 +133,7 @@ lease_map_lowest(struct lease_map *m, uint32_t *addr)
 		if (m->bits[w] != UINT64_MAX) {
 			m->hint = w;
 			*addr = m->base + (uint32_t)(w * 64) +
-			    (uint32_t)__builtin_ctzll(~m->bits[w]);
+			        (uint32_t)__builtin_ctzll(~m->bits[w]);
 			return 0;
 		}
 	}
@@ -179,9 +179,10 @@ lease_load_row(void *arg, const char *ip, const char *vm, const char *nic)
 	if (lease_ip_parse(ip, &addr) == -1 ||
 	    lease_map_take(net->leases, addr) == -1)
 		log_warnx("network=%s ip=%s vm=%s nic=%s action=load-lease "
-		    "result=\"%s, ignored\"", net->name, ip ? ip : "",
-		    vm ? vm : "", nic ? nic : "", errno == EEXIST ?
-		    "leased twice" : "not an address of the subnet");
+		          "result=\"%s, ignored\"",
+		    net->name, ip ? ip : "", vm ? vm : "", nic ? nic : "",
+		    errno == EEXIST ? "leased twice"
+		                    : "not an address of the subnet");
 	return 0;
 }
 
@@ -191,12 +192,12 @@ lease_load(struct unikd *u, struct network *net)
 	lease_unload(net);
 	if (!net->has_subnet)
 		return 0;
-	net->leases = lease_map_new(net->subnet.addr, net->subnet.prefix,
-	    net->gateway);
+	net->leases =
+	    lease_map_new(net->subnet.addr, net->subnet.prefix, net->gateway);
 	if (net->leases == NULL)
 		return -1;
-	if (store_lease_foreach_net(u->store, net->name, lease_load_row,
-	    net) == -1) {
+	if (store_lease_foreach_net(u->store, net->name, lease_load_row, net) ==
+	    -1) {
 		lease_unload(net);
 		return -1;
 	}
@@ -222,8 +223,8 @@ lease_cidr(const struct network *net, char out[24])
 
 /* Checks an address asked for by hand; 0 when it is free. */
 static int
-lease_check_wanted(struct unikd *u, struct network *net, uint32_t want,
-    struct uerr *e)
+lease_check_wanted(
+    struct unikd *u, struct network *net, uint32_t want, struct uerr *e)
 {
 	char ip[16], cidr[24], vm[128], nic[128];
 
@@ -231,21 +232,31 @@ lease_check_wanted(struct unikd *u, struct network *net, uint32_t want,
 	lease_cidr(net, cidr);
 	if (!lease_map_assignable(net->leases, want)) {
 		if (want - net->leases->base >= net->leases->size)
-			return uerr_set(e, UERR_UNPROCESSABLE, "ip %s is "
-			    "outside network '%s' (%s)", ip, net->name, cidr);
-		return uerr_set(e, UERR_UNPROCESSABLE, "ip %s is the %s "
-		    "address of network '%s'", ip, want == net->gateway ?
-		    "gateway" : want == net->subnet.addr ? "network" :
-		    "broadcast", net->name);
+			return uerr_set(e, UERR_UNPROCESSABLE,
+			    "ip %s is "
+			    "outside network '%s' (%s)",
+			    ip, net->name, cidr);
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "ip %s is the %s "
+		    "address of network '%s'",
+		    ip,
+		    want == net->gateway       ? "gateway"
+		    : want == net->subnet.addr ? "network"
+		                               : "broadcast",
+		    net->name);
 	}
 	if (!lease_map_used(net->leases, want))
 		return 0;
 	if (store_lease_holder(u->store, net->name, ip, vm, sizeof(vm), nic,
-	    sizeof(nic)) == -1)
-		return uerr_set(e, UERR_CONFLICT, "ip %s on network '%s' is "
-		    "leased already", ip, net->name);
-	return uerr_set(e, UERR_CONFLICT, "ip %s on network '%s' is leased to "
-	    "vm '%s' (nic '%s')", ip, net->name, vm, nic);
+	        sizeof(nic)) == -1)
+		return uerr_set(e, UERR_CONFLICT,
+		    "ip %s on network '%s' is "
+		    "leased already",
+		    ip, net->name);
+	return uerr_set(e, UERR_CONFLICT,
+	    "ip %s on network '%s' is leased to "
+	    "vm '%s' (nic '%s')",
+	    ip, net->name, vm, nic);
 }
 
 /* Records a new lease of addr in the store, then in the map. */
@@ -257,7 +268,7 @@ lease_record(struct unikd *u, struct network *net, const char *vm,
 
 	lease_ip_format(addr, ip);
 	if (store_lease_insert(u->store, net->name, ip, vm, nic) == -1) {
-		if (errno == EEXIST)	/* the store knew better: remember */
+		if (errno == EEXIST) /* the store knew better: remember */
 			lease_map_take(net->leases, addr);
 		return -1;
 	}
@@ -269,14 +280,15 @@ lease_record(struct unikd *u, struct network *net, const char *vm,
 
 /* The address vm+nic holds already, or 0. */
 static uint32_t
-lease_held(struct unikd *u, struct network *net, const char *vm,
-    const char *nic)
+lease_held(
+    struct unikd *u, struct network *net, const char *vm, const char *nic)
 {
 	char ip[16];
 	uint32_t addr;
 
-	if (store_lease_find(u->store, net->name, vm, nic, ip,
-	    sizeof(ip)) == -1 || lease_ip_parse(ip, &addr) == -1)
+	if (store_lease_find(u->store, net->name, vm, nic, ip, sizeof(ip)) ==
+	        -1 ||
+	    lease_ip_parse(ip, &addr) == -1)
 		return 0;
 	return addr;
 }
@@ -291,14 +303,18 @@ lease_take_lowest(struct unikd *u, struct network *net, const char *vm,
 	for (;;) {
 		if (lease_map_lowest(net->leases, got) == -1) {
 			lease_cidr(net, cidr);
-			return uerr_set(e, UERR_CONFLICT, "network '%s' has no "
-			    "free address in %s", net->name, cidr);
+			return uerr_set(e, UERR_CONFLICT,
+			    "network '%s' has no "
+			    "free address in %s",
+			    net->name, cidr);
 		}
 		if (lease_record(u, net, vm, nic, *got) == 0)
 			return 0;
 		if (errno != EEXIST)
-			return uerr_set(e, UERR_INTERNAL, "cannot record the "
-			    "lease: %s", store_errmsg(u->store));
+			return uerr_set(e, UERR_INTERNAL,
+			    "cannot record the "
+			    "lease: %s",
+			    store_errmsg(u->store));
 	}
 }
 
@@ -310,8 +326,10 @@ network_lease(struct unikd *u, struct network *net, const char *vm,
 	char ip[16];
 
 	if (!net->has_subnet || net->leases == NULL)
-		return uerr_set(e, UERR_UNPROCESSABLE, "network '%s' has no "
-		    "subnet to lease addresses from", net->name);
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "network '%s' has no "
+		    "subnet to lease addresses from",
+		    net->name);
 	held = lease_held(u, net, vm, nic);
 	if (held != 0 && (want == 0 || want == held)) {
 		*got = held;
@@ -324,12 +342,13 @@ network_lease(struct unikd *u, struct network *net, const char *vm,
 		if (lease_check_wanted(u, net, want, e) == -1)
 			return -1;
 		if (lease_record(u, net, vm, nic, want) == -1)
-			return uerr_set(e, errno == EEXIST ? UERR_CONFLICT :
-			    UERR_INTERNAL, "cannot lease the address: %s",
+			return uerr_set(e,
+			    errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
+			    "cannot lease the address: %s",
 			    store_errmsg(u->store));
 		*got = want;
 	}
-	if (held != 0) {	/* the NIC asked for another address */
+	if (held != 0) { /* the NIC asked for another address */
 		lease_ip_format(held, ip);
 		if (store_lease_delete(u->store, net->name, ip) == 0)
 			lease_map_put(net->leases, held);
@@ -343,13 +362,13 @@ struct lease_release {
 	struct {
 		struct network *net;
 		uint32_t addr;
-	} *items;
+	} * items;
 	size_t n, cap;
 };
 
 static int
-lease_release_row(void *arg, const char *netname, const char *ip,
-    const char *nic)
+lease_release_row(
+    void *arg, const char *netname, const char *ip, const char *nic)
 {
 	struct lease_release *r = arg;
 	struct network *net;
@@ -358,15 +377,15 @@ lease_release_row(void *arg, const char *netname, const char *ip,
 
 	(void)nic;
 	TAILQ_FOREACH(net, &r->u->networks, entry)
-		if (strcmp(net->name, netname) == 0)
-			break;
+	if (strcmp(net->name, netname) == 0)
+		break;
 	if (net == NULL || net->leases == NULL ||
 	    lease_ip_parse(ip, &addr) == -1)
 		return 0;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 4;
-		if ((p = reallocarray(r->items, r->cap,
-		    sizeof(*r->items))) == NULL)
+		if ((p = reallocarray(r->items, r->cap, sizeof(*r->items))) ==
+		    NULL)
 			return -1;
 		r->items = p;
 	}

@@ -24,8 +24,8 @@ struct lease_map;
 /* A map of subnet (host byte order, host bits ignored) with prefix in
  * LEASE_PREFIX_MIN..LEASE_PREFIX_MAX; gateway 0 for none. NULL with
  * errno EINVAL or ENOMEM. */
-struct lease_map *lease_map_new(uint32_t subnet, unsigned prefix,
-    uint32_t gateway);
+struct lease_map *lease_map_new(
+    uint32_t subnet, unsigned prefix, uint32_t gateway);
 void lease_map_free(struct lease_map *);
 /* Inside the subnet and not its network, broadcast or gateway address. */
 bool lease_map_assignable(const struct lease_map *, uint32_t addr);

@@ -15,8 +15,10 @@ int
 store_net_insert(struct store *s, const char *name, const char *spec)
 {
 	return store_exec(s,
-	    "INSERT INTO networks (name, spec) VALUES (?1, ?2)", "tt", name,
-	    spec) == -1 ? -1 : 0;
+	           "INSERT INTO networks (name, spec) VALUES (?1, ?2)", "tt",
+	           name, spec) == -1
+	           ? -1
+	           : 0;
 }
 
 int
@@ -26,10 +28,10 @@ store_net_delete(struct store *s, const char *name)
 
 	if (store_begin(s) == -1)
 		return -1;
-	if (store_exec(s, "DELETE FROM leases WHERE network = ?1", "t",
-	    name) == -1 ||
-	    store_exec(s, "DELETE FROM networks WHERE name = ?1", "t",
-	    name) == -1)
+	if (store_exec(s, "DELETE FROM leases WHERE network = ?1", "t", name) ==
+	        -1 ||
+	    store_exec(s, "DELETE FROM networks WHERE name = ?1", "t", name) ==
+	        -1)
 		goto fail;
 	return store_commit(s);
 fail:
@@ -67,16 +69,21 @@ store_lease_insert(struct store *s, const char *net, const char *ip,
     const char *vm, const char *nic)
 {
 	return store_exec(s,
-	    "INSERT INTO leases (network, ip, vm, nic) VALUES (?1, ?2, ?3, ?4)",
-	    "tttt", net, ip, vm, nic) == -1 ? -1 : 0;
+	           "INSERT INTO leases (network, ip, vm, nic) VALUES (?1, ?2, "
+	           "?3, ?4)",
+	           "tttt", net, ip, vm, nic) == -1
+	           ? -1
+	           : 0;
 }
 
 int
 store_lease_delete(struct store *s, const char *net, const char *ip)
 {
 	return store_exec(s,
-	    "DELETE FROM leases WHERE network = ?1 AND ip = ?2", "tt", net,
-	    ip) == -1 ? -1 : 0;
+	           "DELETE FROM leases WHERE network = ?1 AND ip = ?2", "tt",
+	           net, ip) == -1
+	           ? -1
+	           : 0;
 }
 
 /* Copies up to two text columns of the first row into bufs. */
@@ -130,8 +137,8 @@ store_lease_find(struct store *s, const char *net, const char *vm,
 }
 
 int
-store_lease_holder(struct store *s, const char *net, const char *ip,
-    char *vm, size_t vmlen, char *nic, size_t niclen)
+store_lease_holder(struct store *s, const char *net, const char *ip, char *vm,
+    size_t vmlen, char *nic, size_t niclen)
 {
 	struct store_lease_cols c = {vm, vmlen, nic, niclen, false};
 	int rc;
@@ -176,13 +183,14 @@ store_lease_foreach_vm(struct store *s, const char *vm,
 	struct store_lease_walk w = {cb, arg};
 
 	return store_query(s,
-	    "SELECT network, ip, nic FROM leases WHERE vm = ?1", store_lease_row,
-	    &w, "t", vm);
+	    "SELECT network, ip, nic FROM leases WHERE vm = ?1",
+	    store_lease_row, &w, "t", vm);
 }
 
 int
 store_lease_delete_vm(struct store *s, const char *vm)
 {
-	return store_exec(s, "DELETE FROM leases WHERE vm = ?1", "t", vm) ==
-	    -1 ? -1 : 0;
+	return store_exec(s, "DELETE FROM leases WHERE vm = ?1", "t", vm) == -1
+	           ? -1
+	           : 0;
 }

@@ -218,10 +218,14 @@ wait_for() {
 	fail "timed out after ${t}s waiting for $what"
 }
 
+# UNIKD_NETNS=NS runs unikd in network namespace NS (`ip netns exec`
+# execs it: $UNIKD_PID is unikd's pid), so its bridges, TAPs and NAT
+# stay there; the socket is a file, so unikctl works from here.
 start_unikd() {
 	local i
 	echo "=== start unikd $(date +%T.%N)" >>"$T/unikd.log"
-	"$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
+	${UNIKD_NETNS:+ip netns exec "$UNIKD_NETNS"} \
+	    "$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
 	UNIKD_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		uk info >/dev/null 2>&1 && return 0

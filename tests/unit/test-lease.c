@@ -27,7 +27,7 @@
 #include "uerr.h"
 #include "unikd.h"
 
-#define IP(a, b, c, d) \
+#define IP(a, b, c, d)                                                         \
 	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
 
 struct fixture {
@@ -42,8 +42,7 @@ fixture_open(struct fixture *f)
 {
 	char err[256];
 
-	assert_int_equal(store_open(&f->u.store, f->path, err, sizeof(err)),
-	    0);
+	assert_int_equal(store_open(&f->u.store, f->path, err, sizeof(err)), 0);
 	assert_int_equal(lease_load(&f->u, &f->net), 0);
 }
 
@@ -62,7 +61,7 @@ setup(void **state)
 	snprintf(f->net.name, sizeof(f->net.name), "lan");
 	f->net.has_subnet = true;
 	f->net.subnet.addr = IP(10, 0, 0, 0);
-	f->net.subnet.prefix = 29;	/* .1 gateway, .2 to .6 for VMs */
+	f->net.subnet.prefix = 29; /* .1 gateway, .2 to .6 for VMs */
 	f->net.gateway = IP(10, 0, 0, 1);
 	TAILQ_INSERT_TAIL(&f->u.networks, &f->net, entry);
 	fixture_open(f);
@@ -92,8 +91,8 @@ teardown(void **state)
 static void
 test_map_lowest_skips_reserved(void **state)
 {
-	struct lease_map *m = lease_map_new(IP(192, 168, 7, 0), 24,
-	    IP(192, 168, 7, 1));
+	struct lease_map *m =
+	    lease_map_new(IP(192, 168, 7, 0), 24, IP(192, 168, 7, 1));
 	uint32_t a;
 
 	(void)state;
@@ -119,8 +118,8 @@ test_map_lowest_skips_reserved(void **state)
 static void
 test_map_gateway_elsewhere(void **state)
 {
-	struct lease_map *m = lease_map_new(IP(10, 9, 0, 0), 16,
-	    IP(10, 9, 255, 254));
+	struct lease_map *m =
+	    lease_map_new(IP(10, 9, 0, 0), 16, IP(10, 9, 255, 254));
 	uint32_t a, i;
 
 	(void)state;
@@ -141,8 +140,8 @@ test_map_gateway_elsewhere(void **state)
 static void
 test_map_smallest_and_bad_prefix(void **state)
 {
-	struct lease_map *m = lease_map_new(IP(10, 0, 0, 4), 30,
-	    IP(10, 0, 0, 5));
+	struct lease_map *m =
+	    lease_map_new(IP(10, 0, 0, 4), 30, IP(10, 0, 0, 5));
 	uint32_t a;
 
 	(void)state;
@@ -177,14 +176,14 @@ test_lease_exhaustion(void **state)
 
 	for (i = 0; i < 5; i++) {
 		snprintf(vm, sizeof(vm), "vm%u", i);
-		assert_int_equal(lease_ok(f, vm, "service", 0),
-		    IP(10, 0, 0, 2 + i));
+		assert_int_equal(
+		    lease_ok(f, vm, "service", 0), IP(10, 0, 0, 2 + i));
 	}
-	assert_int_equal(network_lease(&f->u, &f->net, "vm9", "service", 0,
-	    &got, &e), -1);
+	assert_int_equal(
+	    network_lease(&f->u, &f->net, "vm9", "service", 0, &got, &e), -1);
 	assert_int_equal(e.status, 409);
-	assert_string_equal(e.message,
-	    "network 'lan' has no free address in 10.0.0.0/29");
+	assert_string_equal(
+	    e.message, "network 'lan' has no free address in 10.0.0.0/29");
 }
 
 static void
@@ -195,8 +194,8 @@ test_lease_same_vm_nic(void **state)
 	assert_int_equal(lease_ok(f, "web", "service", 0), IP(10, 0, 0, 2));
 	assert_int_equal(lease_ok(f, "web", "admin", 0), IP(10, 0, 0, 3));
 	assert_int_equal(lease_ok(f, "web", "service", 0), IP(10, 0, 0, 2));
-	assert_int_equal(lease_ok(f, "web", "service", IP(10, 0, 0, 2)),
-	    IP(10, 0, 0, 2));
+	assert_int_equal(
+	    lease_ok(f, "web", "service", IP(10, 0, 0, 2)), IP(10, 0, 0, 2));
 	assert_int_equal(lease_map_count(f->net.leases), 2);
 }
 
@@ -207,25 +206,29 @@ test_lease_explicit(void **state)
 	struct uerr e = {0};
 	uint32_t got;
 
-	assert_int_equal(lease_ok(f, "db", "service", IP(10, 0, 0, 5)),
-	    IP(10, 0, 0, 5));
+	assert_int_equal(
+	    lease_ok(f, "db", "service", IP(10, 0, 0, 5)), IP(10, 0, 0, 5));
 	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	    IP(10, 0, 0, 5), &got, &e), -1);
+	                     IP(10, 0, 0, 5), &got, &e),
+	    -1);
 	assert_int_equal(e.status, 409);
 	assert_string_equal(e.message, "ip 10.0.0.5 on network 'lan' is "
-	    "leased to vm 'db' (nic 'service')");
+	                               "leased to vm 'db' (nic 'service')");
 	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	    IP(10, 0, 1, 5), &got, &e), -1);
+	                     IP(10, 0, 1, 5), &got, &e),
+	    -1);
 	assert_int_equal(e.status, 422);
-	assert_string_equal(e.message,
-	    "ip 10.0.1.5 is outside network 'lan' (10.0.0.0/29)");
+	assert_string_equal(
+	    e.message, "ip 10.0.1.5 is outside network 'lan' (10.0.0.0/29)");
 	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	    IP(10, 0, 0, 1), &got, &e), -1);
+	                     IP(10, 0, 0, 1), &got, &e),
+	    -1);
 	assert_int_equal(e.status, 422);
-	assert_string_equal(e.message,
-	    "ip 10.0.0.1 is the gateway address of network 'lan'");
+	assert_string_equal(
+	    e.message, "ip 10.0.0.1 is the gateway address of network 'lan'");
 	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	    IP(10, 0, 0, 7), &got, &e), -1);
+	                     IP(10, 0, 0, 7), &got, &e),
+	    -1);
 	assert_int_equal(e.status, 422);
 	/* The automatic lease goes around the explicit one. */
 	assert_int_equal(lease_ok(f, "web", "service", 0), IP(10, 0, 0, 2));
@@ -263,14 +266,14 @@ main(void)
 	    cmocka_unit_test(test_map_lowest_skips_reserved),
 	    cmocka_unit_test(test_map_gateway_elsewhere),
 	    cmocka_unit_test(test_map_smallest_and_bad_prefix),
-	    cmocka_unit_test_setup_teardown(test_lease_exhaustion, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_lease_same_vm_nic, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_lease_explicit, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_lease_reload_and_release,
-		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_lease_exhaustion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_lease_same_vm_nic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_lease_explicit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_lease_reload_and_release, setup, teardown),
 	};
 
 	log_init("test-lease", LOG_LEVEL_WARN);

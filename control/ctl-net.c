@@ -1,0 +1,242 @@
+/*
+ * unikctl net: networks (/v1/networks). "net create" builds the
+ * definition from options, "net ls" prints a table, "net inspect" the
+ * JSON, "net rm" removes. Each subcommand is a row of a small table.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+struct net_sub {
+	const char *name;
+	int (*exec)(struct ctl *, int argc, char **argv);
+};
+
+/* "/v1/networks/NAME"; -1 (message printed) when it does not fit. */
+static int
+net_path(char *buf, size_t size, const char *net)
+{
+	char esc[256];
+
+	if (ctl_escape(esc, sizeof(esc), net) == -1 ||
+	    (size_t)snprintf(buf, size, "/v1/networks/%s", esc) >= size) {
+		fprintf(stderr, "unikctl: network name too long: %s\n", net);
+		return -1;
+	}
+	return 0;
+}
+
+/* The definition from create's options; 2 after a message on error. */
+static int
+net_create_def(int argc, char **argv, json_t *def)
+{
+	static const struct option opts[] = {
+	    {"subnet", required_argument, NULL, 's'},
+	    {"gateway", required_argument, NULL, 'g'},
+	    {"mtu", required_argument, NULL, 'm'},
+	    {"nat", no_argument, NULL, 'n'},
+	    {"isolated", no_argument, NULL, 'i'},
+	    {"bridge", required_argument, NULL, 'b'},
+	    {"ipv6-gateway", required_argument, NULL, '6'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const keys[128] = {['s'] = "subnet",
+	    ['g'] = "gateway",
+	    ['b'] = "bridge",
+	    ['6'] = "ipv6_gateway"};
+	long long mtu;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (ctl_parse_uint(optarg, 1 << 30, &mtu) == -1)
+				return ctl_usage_error(&ctl_cmd_net,
+				    "--mtu: '%s' is not a number", optarg);
+			json_object_set_new(def, "mtu", json_integer(mtu));
+			break;
+		case 'n':
+			json_object_set_new(def, "nat", json_true());
+			break;
+		case 'i':
+			json_object_set_new(def, "isolated", json_true());
+			break;
+		case 's':
+		case 'g':
+		case 'b':
+		case '6':
+			json_object_set_new(def, keys[ch], json_string(optarg));
+			break;
+		default:
+			return ctl_bad_option(&ctl_cmd_net, ch, argv);
+		}
+	}
+	if (optind >= argc)
+		return ctl_usage_error(
+		    &ctl_cmd_net, "create: no network given");
+	if (optind + 1 < argc)
+		return ctl_usage_error(&ctl_cmd_net,
+		    "create: unexpected "
+		    "argument '%s'",
+		    argv[optind + 1]);
+	json_object_set_new(def, "name", json_string(argv[optind]));
+	return 0;
+}
+
+static int
+net_create(struct ctl *c, int argc, char **argv)
+{
+	json_t *def = json_object(), *reply;
+	int rc;
+
+	if ((rc = net_create_def(argc, argv, def)) != 0) {
+		json_decref(def);
+		return rc;
+	}
+	rc = ctl_call(c, "POST", "/v1/networks", def, &reply);
+	json_decref(def);
+	if (rc != 0)
+		return rc;
+	if (c->ctl_json)
+		ctl_print_json(reply);
+	else
+		printf("%s\n", ctl_jstr(reply, "name"));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static int
+net_row(struct ctl_table *t, const json_t *net)
+{
+	char mtu[16], vms[16];
+	const char *row[8];
+
+	snprintf(mtu, sizeof(mtu), "%lld",
+	    (long long)json_integer_value(json_object_get(net, "mtu")));
+	snprintf(vms, sizeof(vms), "%zu",
+	    json_array_size(json_object_get(net, "vms")));
+	row[0] = ctl_jstr(net, "name");
+	row[1] = ctl_jstr(net, "bridge");
+	row[2] = ctl_jstr(net, "subnet");
+	row[3] = ctl_jstr(net, "gateway");
+	row[4] = mtu;
+	row[5] = json_is_true(json_object_get(net, "nat")) ? "yes" : "no";
+	row[6] = json_is_true(json_object_get(net, "isolated")) ? "yes" : "no";
+	row[7] = vms;
+	return ctl_table_add(t, row);
+}
+
+static int
+net_ls(struct ctl *c, int argc, char **argv)
+{
+	static const char *const header[] = {"NAME", "BRIDGE", "SUBNET",
+	    "GATEWAY", "MTU", "NAT", "ISOLATED", "VMS"};
+	struct ctl_table *t;
+	json_t *reply, *nets;
+	size_t i;
+	int rc;
+
+	if (argc > 1)
+		return ctl_usage_error(&ctl_cmd_net,
+		    "ls: unexpected argument "
+		    "'%s'",
+		    argv[1]);
+	if ((rc = ctl_call(c, "GET", "/v1/networks", NULL, &reply)) != 0)
+		return rc;
+	nets = json_object_get(reply, "networks");
+	if (c->ctl_json)
+		ctl_print_json(nets ? nets : json_array());
+	else if ((t = ctl_table_new(8, header)) != NULL) {
+		for (i = 0; i < json_array_size(nets); i++)
+			net_row(t, json_array_get(nets, i));
+		ctl_table_print(t, stdout);
+		ctl_table_free(t);
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* Sends method to each network named; prints its JSON (inspect) or its
+ * name (rm). 1 if any failed. */
+static int
+net_each(struct ctl *c, int argc, char **argv, const char *method)
+{
+	char path[512];
+	json_t *reply;
+	int i, rc, ret = CTL_EXIT_OK;
+
+	if (argc < 2)
+		return ctl_usage_error(
+		    &ctl_cmd_net, "%s: no network given", argv[0]);
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return ctl_usage_error(&ctl_cmd_net,
+			    "%s: unknown "
+			    "option '%s'",
+			    argv[0], argv[i]);
+	for (i = 1; i < argc; i++) {
+		if (net_path(path, sizeof(path), argv[i]) == -1) {
+			ret = CTL_EXIT_FAIL;
+			continue;
+		}
+		rc = ctl_call(c, method, path, NULL, &reply);
+		if (rc == CTL_EXIT_UNREACHABLE)
+			return rc;
+		if (rc != 0) {
+			ret = CTL_EXIT_FAIL;
+			continue;
+		}
+		if (strcmp(method, "GET") == 0 || c->ctl_json)
+			ctl_print_json(reply);
+		else
+			printf("%s\n", argv[i]);
+		json_decref(reply);
+	}
+	return ret;
+}
+
+static int
+net_inspect(struct ctl *c, int argc, char **argv)
+{
+	return net_each(c, argc, argv, "GET");
+}
+
+static int
+net_rm(struct ctl *c, int argc, char **argv)
+{
+	return net_each(c, argc, argv, "DELETE");
+}
+
+static const struct net_sub net_subs[] = {
+    {"create", net_create},
+    {"ls", net_ls},
+    {"inspect", net_inspect},
+    {"rm", net_rm},
+};
+
+static int
+net_exec(struct ctl *c, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return ctl_usage_error(&ctl_cmd_net, "no subcommand given");
+	for (i = 0; i < sizeof(net_subs) / sizeof(net_subs[0]); i++)
+		if (strcmp(argv[1], net_subs[i].name) == 0)
+			return net_subs[i].exec(c, argc - 1, argv + 1);
+	return ctl_usage_error(
+	    &ctl_cmd_net, "unknown subcommand '%s'", argv[1]);
+}
+
+const struct ctl_cmd ctl_cmd_net = {
+    .name = "net",
+    .usage = "create NET [--subnet CIDR] [--gateway IP] [--mtu N] [--nat]"
+             " [--isolated] [--bridge BR] [--ipv6-gateway ADDR/PREFIX]\n"
+             "       unikctl net ls | inspect NET... | rm NET...",
+    .summary = "manage networks (bridges with a subnet, NAT, isolation)",
+    .exec = net_exec,
+};
