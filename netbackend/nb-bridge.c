@@ -109,9 +109,11 @@ out:
 	return rc;
 }
 
-/* MTU (0: leave it) and IFF_UP in one RTM_NEWLINK. */
+/* MTU (0: leave it), MAC (NULL: leave it) and IFF_UP in one
+ * RTM_NEWLINK. */
 static int
-nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const char *what)
+nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const uint8_t *mac,
+    const char *what)
 {
 	struct ifinfomsg ifi = {
 		.ifi_family = AF_UNSPEC,
@@ -123,7 +125,8 @@ nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const char *what)
 
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (msg == NULL || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) ||
-	    (mtu != 0 && nla_put_u32(msg, IFLA_MTU, mtu))) {
+	    (mtu != 0 && nla_put_u32(msg, IFLA_MTU, mtu)) ||
+	    (mac != NULL && nla_put(msg, IFLA_ADDRESS, 6, mac))) {
 		nlmsg_free(msg);
 		return nb_fail(nb, ENOMEM, "%s: no memory", what);
 	}
@@ -143,11 +146,12 @@ nb_bridge_check(struct nb *nb, const struct nb_bridge_params *p)
 }
 
 /* The bridge's MTU (set as a change, so the bridge keeps it when ports
- * of another MTU join), addresses and IFF_UP. */
+ * of another MTU join), MAC when given, addresses and IFF_UP. */
 static int
-nb_bridge_apply(struct nb *nb, const struct nb_bridge_params *p, int ifindex)
+nb_bridge_apply(struct nb *nb, const struct nb_bridge_params *p, int ifindex,
+    const uint8_t *mac)
 {
-	if (nb_link_mtu_up(nb, ifindex, p->mtu, p->name) == -1 ||
+	if (nb_link_mtu_up(nb, ifindex, p->mtu, mac, p->name) == -1 ||
 	    (p->ipv4 != NULL && nb_addr_put(nb, ifindex, AF_INET, p->ipv4)) ||
 	    (p->ipv6 != NULL && nb_addr_put(nb, ifindex, AF_INET6, p->ipv6)))
 		return -1;
@@ -160,6 +164,7 @@ nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 	struct rtnl_link *link;
 	int ifindex, rc, saved;
 	char msg[sizeof(nb->errmsg)];
+	uint8_t mac[6];
 
 	if (nb_bridge_check(nb, p) == -1)
 		return -1;
@@ -175,7 +180,16 @@ nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 		nb_fail(nb, ENODEV, "%s: gone after creation", p->name);
 		goto fail;
 	}
-	if (nb_bridge_apply(nb, p, ifindex) == -1)
+	/*
+	 * A MAC of its own, derived from the name: a bridge without one
+	 * takes the lowest MAC of its ports and changes it as ports come
+	 * and go, which walks every port on each join (the creation of the
+	 * 1000th TAP costs twice the 100th's) and changes the gateway's MAC
+	 * under the guests' ARP caches. Derived from the name, it stays
+	 * the same when the bridge is made again.
+	 */
+	nb_mac_generate("bridge:", p->name, 0, mac);
+	if (nb_bridge_apply(nb, p, ifindex, mac) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -196,5 +210,6 @@ nb_bridge_ensure(struct nb *nb, const struct nb_bridge_params *p)
 	if (strcmp(info.kind, "bridge") != 0)
 		return nb_fail(nb, EMEDIUMTYPE, "%s: a %s, not a bridge",
 		    p->name, info.kind[0] != '\0' ? info.kind : "device");
-	return nb_bridge_apply(nb, p, info.ifindex);
+	/* An adopted bridge keeps its MAC: it is not unikd's to change. */
+	return nb_bridge_apply(nb, p, info.ifindex, NULL);
 }

@@ -95,7 +95,8 @@ int nb_tap_attach(struct nb *, const char *tap, const char *bridge,
 /* RTM_DELLINK by name; ENODEV when there is no such link. */
 int nb_link_delete(struct nb *, const char *name);
 /* Deletes every link in netdev group (one RTM_DELLINK naming IFLA_GROUP:
- * the kernel unregisters the batch far faster than one by one). */
+ * the kernel unregisters the batch far faster than one by one). ENODEV
+ * when no link is in the group; EINVAL for group <= 0. */
 int nb_link_delete_group(struct nb *, int group);
 
 struct nb_bridge_params {
@@ -104,8 +105,9 @@ struct nb_bridge_params {
 	const char *ipv4;	/* gateway address with prefix "10.0.0.1/24", or NULL */
 	const char *ipv6;	/* "fd00::1/64", or NULL */
 };
-/* Creates a bridge, sets its MTU and addresses and brings it up.
- * EEXIST when a link of that name exists. */
+/* Creates a bridge, sets its MTU and addresses and brings it up. Its MAC
+ * is derived from its name, so it stays the same as ports come and go and
+ * when the bridge is made again. EEXIST when a link of that name exists. */
 int nb_bridge_create(struct nb *, const struct nb_bridge_params *p);
 /* Makes sure an existing bridge (adopted or made earlier) has the
  * addresses and MTU of p and is up; EMEDIUMTYPE when the link is not a
@@ -146,7 +148,9 @@ enum nb_link_event {
 };
 /* The fd to watch for readability (an event loop adds it). */
 int nb_event_fd(struct nb *);
-/* Reads the pending notifications without blocking and calls cb for each. */
+/* Reads the pending notifications without blocking and calls cb for each.
+ * ENOBUFS when the kernel dropped some (the socket overran): the caller
+ * re-lists with nb_link_foreach; later notifications still come. */
 int nb_event_read(struct nb *,
     void (*cb)(void *arg, enum nb_link_event ev, const struct nb_link_info *link),
     void *arg);

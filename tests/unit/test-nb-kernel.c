@@ -147,14 +147,19 @@ test_tap_bridged(void **state)
 {
 	struct nb_tap_params p;
 	struct nb_link_info li;
-	char buf[64], mac[18];
+	char buf[64], mac[18], brmac[64];
 	int fd;
 
 	(void)state;
 	bridge_up();
+	sysfs_read(BR, "address", brmac, sizeof(brmac));
 	tap_params(&p, "uk1", true);
 	p.isolated = true;
 	assert_int_equal(nb_tap_create(nb, &p, &fd), 0);
+	/* The gateway's MAC does not move when a port joins. */
+	sysfs_read(BR, "address", buf, sizeof(buf));
+	assert_string_equal(buf, brmac);
+	assert_true(strncmp(brmac, "fe:", 3) != 0);
 	assert_int_equal(fd, -1);
 	assert_int_equal(nb_link_get(nb, "uk1", &li), 0);
 	assert_string_equal(li.kind, "tun");
