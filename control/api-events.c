@@ -19,6 +19,7 @@
 #include "store.h"
 #include "uerr.h"
 #include "unikd.h"
+#include "vm.h"
 #include "vmspec.h"
 
 #define API_NDJSON "application/x-ndjson"
@@ -135,6 +136,24 @@ api_events_follow(
 	unikd_event_subscribe(r->u, &f->sub);
 }
 
+static int
+api_events_any(void *arg, const struct store_event_row *row)
+{
+	(void)row;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* True when some stored event is about vm (a VM removed since). */
+static bool
+api_events_known(struct api_req *r, const char *vm)
+{
+	bool found = false;
+
+	store_event_foreach(r->u->store, 0, vm, 1, api_events_any, &found);
+	return found;
+}
+
 void
 api_events_get(struct api_req *r)
 {
@@ -156,6 +175,22 @@ api_events_get(struct api_req *r)
 		    vm);
 		return;
 	}
+	if (since > store_event_last_seq(r->u->store)) {
+		api_reply_errorf(r->req, 400,
+		    "query parameter 'since': %lld is in the future (the "
+		    "last event is %lld)",
+		    since, (long long)store_event_last_seq(r->u->store));
+		return;
+	}
+	/* A follower may wait for a VM yet to be made. */
+	if (vm != NULL && !follow && vm_find(r->u, vm) == NULL &&
+	    !api_events_known(r, vm)) {
+		api_reply_errorf(r->req, 404,
+		    "vm '%s' does not exist and has no events", vm);
+		return;
+	}
+	/* So a reader never sees events older than [events] max_age. */
+	unikd_event_prune(r->u);
 	rd.out = evbuffer_new();
 	rd.last = since;
 	if (rd.out == NULL || store_event_foreach(r->u->store, since, vm, 0,

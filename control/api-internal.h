@@ -20,6 +20,7 @@ struct api {
 	struct evhttp *http;
 	int fd;          /* the listening socket */
 	bool own_socket; /* we created cf.socket: unlink it at stop */
+	struct api_metrics *metrics; /* request counters (api-metrics.c) */
 };
 
 /* One request as a route handler sees it; valid during the call only. */
@@ -106,5 +107,16 @@ void api_networks_list(struct api_req *);
 void api_networks_create(struct api_req *);
 void api_networks_get(struct api_req *);
 void api_networks_remove(struct api_req *);
+
+/* api-stats.c */
+void api_stats_vm(struct api_req *);
+void api_stats_all(struct api_req *);
+
+/* api-metrics.c */
+void api_metrics_get(struct api_req *);
+/* Counts a request answered with status after seconds; rt is the route
+ * it matched, NULL when none did. */
+void api_metrics_count(struct api *, const struct api_route *rt,
+    enum evhttp_cmd_type method, int status, double seconds);
 
 #endif

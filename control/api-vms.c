@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "uerr.h"
 #include "unikd.h"
 #include "vm.h"
+#include "vm-console-time.h"
 
 #define API_TIMEOUT_MAX 3600
 
@@ -28,6 +30,8 @@ struct api_vm_watch {
 	struct vm *vm;
 	struct vm_watch watch;
 	struct evbuffer *out; /* console follow: the chunk being sent */
+	bool stamps;          /* console follow: prefix lines with the time */
+	bool bol;             /* the next console byte starts a line */
 };
 
 /* The {name} VM, or NULL after replying 404. */
@@ -324,7 +328,11 @@ api_vm_console_output(void *arg, const void *buf, size_t len)
 {
 	struct api_vm_watch *w = arg;
 
-	if (len == 0 || evbuffer_add(w->out, buf, len) == -1)
+	if (len == 0)
+		return;
+	if (w->stamps)
+		vm_console_stamp(w->out, buf, len, unikd_now_ms(), &w->bol);
+	else if (evbuffer_add(w->out, buf, len) == -1)
 		return;
 	evhttp_send_reply_chunk(w->pending.req, w->out);
 }
@@ -342,15 +350,24 @@ api_vm_console_done(void *arg, struct vm *vm)
 }
 
 static void
-api_vm_console_follow(struct api_req *r, struct vm *vm, struct evbuffer *log)
+api_vm_console_follow(
+    struct api_req *r, struct vm *vm, struct evbuffer *log, bool stamps)
 {
+	size_t len = evbuffer_get_length(log);
 	struct api_vm_watch *w;
+	struct evbuffer_ptr end;
+	char last = '\n';
 
 	if ((w = api_vm_watch_new(r, vm)) == NULL) {
 		evbuffer_free(log);
 		return;
 	}
+	if (len > 0 &&
+	    evbuffer_ptr_set(log, &end, len - 1, EVBUFFER_PTR_SET) == 0)
+		evbuffer_copyout_from(log, &end, &last, 1);
 	w->out = log;
+	w->stamps = stamps;
+	w->bol = last == '\n';
 	w->watch.output = api_vm_console_output;
 	w->watch.done = api_vm_console_done;
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
@@ -368,18 +385,26 @@ api_vms_console(struct api_req *r)
 	struct evbuffer *log;
 	struct vm *vm;
 	struct uerr e;
-	long long tail;
-	bool follow;
+	long long tail, since;
+	bool follow, stamps;
+	int rc;
 
 	if (api_query_int(r, "tail", -1, 0, 1000000000, &tail, &e) == -1 ||
-	    api_query_bool(r, "follow", false, &follow, &e) == -1) {
+	    api_query_bool(r, "follow", false, &follow, &e) == -1 ||
+	    api_query_int(r, "since", 0, 0, LLONG_MAX, &since, &e) == -1 ||
+	    api_query_bool(r, "timestamps", false, &stamps, &e) == -1) {
 		api_reply_error(r->req, &e);
 		return;
 	}
 	if ((vm = api_vm_lookup(r)) == NULL)
 		return;
-	if ((log = evbuffer_new()) == NULL ||
-	    vm_console_read(vm, (long)tail, log) == -1) {
+	if ((log = evbuffer_new()) == NULL)
+		rc = -1;
+	else if (since > 0 || stamps)
+		rc = vm_console_read_timed(vm, (long)tail, since, stamps, log);
+	else
+		rc = vm_console_read(vm, (long)tail, log);
+	if (rc == -1) {
 		api_reply_errorf(r->req, 500,
 		    "cannot read the console of "
 		    "vm '%s': %s",
@@ -389,7 +414,7 @@ api_vms_console(struct api_req *r)
 		return;
 	}
 	if (follow && !vm_is_final(vm)) {
-		api_vm_console_follow(r, vm, log);
+		api_vm_console_follow(r, vm, log, stamps);
 		return;
 	}
 	api_reply_text(r->req, log, "text/plain");

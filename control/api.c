@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -46,8 +47,12 @@ static const struct api_route api_routes[] = {
     {EVHTTP_REQ_POST, "/v1/vms/{name}/kill", api_vms_kill, "signal"},
     {EVHTTP_REQ_POST, "/v1/vms/{name}/restart", api_vms_restart, "timeout"},
     {EVHTTP_REQ_POST, "/v1/vms/{name}/wait", api_vms_wait, NULL},
-    {EVHTTP_REQ_GET, "/v1/vms/{name}/console", api_vms_console, "tail,follow"},
+    {EVHTTP_REQ_GET, "/v1/vms/{name}/console", api_vms_console,
+        "tail,follow,since,timestamps"},
     {EVHTTP_REQ_GET, "/v1/events", api_events_get, "since,vm,follow"},
+    {EVHTTP_REQ_GET, "/v1/vms/{name}/stats", api_stats_vm, NULL},
+    {EVHTTP_REQ_GET, "/v1/stats", api_stats_all, NULL},
+    {EVHTTP_REQ_GET, "/metrics", api_metrics_get, NULL},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -448,8 +453,9 @@ api_query_check(struct api_req *r, const struct api_route *rt, struct uerr *e)
 	return 0;
 }
 
-/* Finds the route for r and runs it, or replies 404 / 405. */
-static void
+/* Finds the route for r and runs it, or replies 404 / 405; returns the
+ * route, or NULL when none matched. */
+static const struct api_route *
 api_dispatch(
     struct api_req *r, enum evhttp_cmd_type cmd, char **segs, size_t nsegs)
 {
@@ -474,12 +480,12 @@ api_dispatch(
 			api_reply_error(r->req, &e);
 		else
 			rt->handler(r);
-		return;
+		return rt;
 	}
 	if (allow[0] == '\0') {
 		api_reply_errorf(
 		    r->req, 404, "no route for %s %s", r->method, r->path);
-		return;
+		return NULL;
 	}
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(r->req), "Allow", allow);
@@ -487,6 +493,16 @@ api_dispatch(
 	    allow);
 	e.code = "invalid"; /* uerr knows no code for 405 */
 	api_reply_error(r->req, &e);
+	return NULL;
+}
+
+static double
+api_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -496,6 +512,8 @@ api_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct api_req r = {.u = api->u, .req = req};
+	const struct api_route *rt = NULL;
+	double t0 = api_clock();
 	char *segs[API_MAX_SEGMENTS];
 	size_t nsegs = 0;
 	struct uerr e;
@@ -506,18 +524,23 @@ api_request(struct evhttp_request *req, void *arg)
 	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (api_authorize(api->u, req, &e) == -1) {
 		api_reply_error(req, &e);
+		api_metrics_count(api, NULL, cmd, e.status, api_clock() - t0);
 		return;
 	}
 	if (r.path == NULL || api_path_split(r.path, segs, &nsegs) == -1) {
 		api_reply_errorf(req, 404, "no route for %s %s", r.method,
 		    r.path != NULL ? r.path : "(none)");
+		api_metrics_count(api, NULL, cmd, 404, api_clock() - t0);
 		return;
 	}
 	q = evhttp_uri_get_query(uri);
 	if (q != NULL && evhttp_parse_query_str(q, &r.query) == -1)
 		api_reply_errorf(req, 400, "malformed query string '%s'", q);
 	else
-		api_dispatch(&r, cmd, segs, nsegs);
+		rt = api_dispatch(&r, cmd, segs, nsegs);
+	/* A wait or a stream has no status yet: 0, as "not answered". */
+	api_metrics_count(api, rt, cmd, evhttp_request_get_response_code(req),
+	    api_clock() - t0);
 	evhttp_clear_headers(&r.query);
 	while (nsegs > 0)
 		free(segs[--nsegs]);

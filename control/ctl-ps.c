@@ -58,9 +58,9 @@ ps_row(struct ctl_table *t, const json_t *vm)
 	ps_uptime(uptime, sizeof(uptime), vm);
 	row[0] = ctl_jstr(vm, "name");
 	row[1] = ctl_jstr(vm, "state");
-	row[2] = pid;
+	row[2] = uptime;
 	row[3] = ctl_jstr(vm, "tender");
-	row[4] = uptime;
+	row[4] = pid;
 	row[5] = restarts;
 	row[6] = ctl_jstr(vm, "exit_reason");
 	return ctl_table_add(t, row);
@@ -70,7 +70,7 @@ static void
 ps_print(const json_t *vms)
 {
 	static const char *const header[] = {
-	    "NAME", "STATE", "PID", "TENDER", "UPTIME", "RESTARTS", "EXIT"};
+	    "NAME", "STATE", "UPTIME", "TENDER", "PID", "RESTARTS", "EXIT"};
 	struct ctl_table *t;
 	size_t i;
 

@@ -29,6 +29,7 @@ static const struct ctl_cmd *const ctl_cmds[] = {
     &ctl_cmd_wait,
     &ctl_cmd_logs,
     &ctl_cmd_events,
+    &ctl_cmd_stats,
     &ctl_cmd_net,
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

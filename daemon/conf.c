@@ -90,6 +90,8 @@ static const struct conf_key conf_keys[] = {
     {"console", "max_size", CONF_SIZE, OFF(console_max_size), 1, 0},
     {"console", "files", CONF_UINT, OFF(console_files), 0, 100},
     {"events", "max_count", CONF_U64, OFF(events_max), 1, UINT64_MAX},
+    {"events", "max_age", CONF_U64, OFF(events_max_age), 0, 3153600000},
+    {"metrics", "listen", CONF_STR, OFF(metrics_listen), 0, 0},
 };
 
 /* The state of one conf_load, shared by the reader and the handler. */
@@ -197,6 +199,7 @@ conf_free(struct conf *cf)
 	free(cf->tender_user);
 	free(cf->tender_group);
 	free(cf->monitor);
+	free(cf->metrics_listen);
 	conf_free_dirs(cf);
 	for (i = 0; i < cf->n_tenders; i++) {
 		free(cf->tenders[i].name);

@@ -55,6 +55,10 @@ struct conf {
 
 	/* [events] */
 	uint64_t events_max;		/* events kept in the store, 100000 */
+	uint64_t events_max_age;	/* seconds an event is kept; 0: no limit */
+
+	/* [metrics] */
+	char *metrics_listen;		/* "127.0.0.1:9464", or NULL: off */
 };
 
 /* Room for "/vm/" + a 63-byte name + ".sock" inside sun_path[108]. */

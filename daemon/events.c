@@ -75,12 +75,38 @@ unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
 			sub->cb(sub->arg, seq, line);
 		free(line);
 	}
-	if (u->cf.events_max > 0 && seq % 1000 == 0)
-		store_event_prune(u->store, (int64_t)u->cf.events_max);
+	unikd_event_prune(u);
 done:
 	free(text);
 	json_decref(data);
 	return seq;
+}
+
+/*
+ * Both deletes walk the rowid from the oldest event and stop at the
+ * first one kept, so they cost what they remove. Sequence numbers only
+ * grow and time with them, so "older than max_age" is a prefix too.
+ */
+void
+unikd_event_prune(struct unikd *u)
+{
+	int64_t last = store_event_last_seq(u->store);
+	int64_t max = (int64_t)u->cf.events_max;
+	int64_t age = (int64_t)u->cf.events_max_age;
+
+	if (max > 0 && last > max &&
+	    store_exec(u->store, "DELETE FROM events WHERE seq <= ?1", "i",
+	        last - max) == -1)
+		log_warnx("action=prune-events error=\"%s\"",
+		    store_errmsg(u->store));
+	if (age > 0 &&
+	    store_exec(u->store,
+	        "DELETE FROM events WHERE seq < COALESCE("
+	        "(SELECT seq FROM events WHERE time_ms >= ?1 ORDER BY seq"
+	        " LIMIT 1), (SELECT MAX(seq) + 1 FROM events))",
+	        "i", unikd_now_ms() - age * 1000) == -1)
+		log_warnx("action=prune-events error=\"%s\"",
+		    store_errmsg(u->store));
 }
 
 void

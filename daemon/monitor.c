@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "monitor-console.h"
 #include "monitor-proto.h"
 
 #define MON_MAX_CLIENTS 32
@@ -64,8 +65,7 @@ struct mon {
 	int listen_fd;
 	int sig_fd;
 	int pipe_fd; /* read end of the tender's stdout+stderr */
-	int log_fd;  /* console log; -1 after a failed reopen */
-	uint64_t log_size;
+	struct mon_console console;
 	pid_t pid;
 	int64_t started_at;
 	int clients[MON_MAX_CLIENTS];
@@ -166,76 +166,6 @@ mkdir_parents(const char *path, mode_t mode)
 	return 0;
 }
 
-static int
-log_open(struct mon *m)
-{
-	struct stat st;
-
-	m->log_fd = open(
-	    m->spec.console, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (m->log_fd == -1)
-		return -1;
-	m->log_size = fstat(m->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return 0;
-}
-
-/* console.log.(N-1) -> .N, ..., console.log -> console.log.1, reopen. */
-static void
-log_rotate(struct mon *m)
-{
-	char from[PATH_MAX], to[PATH_MAX];
-	const char *path = m->spec.console;
-	unsigned i;
-
-	if (m->log_fd != -1)
-		close(m->log_fd);
-	m->log_fd = -1;
-	for (i = m->spec.console_files; i > 1; i--) {
-		snprintf(from, sizeof(from), "%s.%u", path, i - 1);
-		snprintf(to, sizeof(to), "%s.%u", path, i);
-		if (rename(from, to) == -1 && errno != ENOENT)
-			log_warn(
-			    "vm=%s action=rotate file=%s", m->spec.vm, from);
-	}
-	snprintf(to, sizeof(to), "%s.1", path);
-	if (m->spec.console_files == 0 ? unlink(path) : rename(path, to))
-		log_warn("vm=%s action=rotate file=%s", m->spec.vm, path);
-	if (log_open(m) == -1)
-		log_warn("vm=%s action=reopen file=%s", m->spec.vm, path);
-}
-
-/* Appends to the console log, rotating at console_max bytes. */
-static void
-log_append(struct mon *m, const char *buf, size_t len)
-{
-	uint64_t max = m->spec.console_max;
-	size_t n;
-
-	while (len > 0) {
-		if (m->log_fd == -1 && log_open(m) == -1) {
-			log_warn("vm=%s action=open file=%s", m->spec.vm,
-			    m->spec.console);
-			return;
-		}
-		if (max > 0 && m->log_size >= max) {
-			log_rotate(m);
-			continue;
-		}
-		n = len;
-		if (max > 0 && n > max - m->log_size)
-			n = (size_t)(max - m->log_size);
-		if (write_all(m->log_fd, buf, n) == -1) {
-			/* Disk full: the bytes are lost, the VM runs on. */
-			log_warn("vm=%s action=write file=%s", m->spec.vm,
-			    m->spec.console);
-			return;
-		}
-		m->log_size += n;
-		buf += n;
-		len -= n;
-	}
-}
-
 static json_t *
 hello_json(const struct mon *m)
 {
@@ -286,7 +216,7 @@ console_read(struct mon *m)
 		}
 		return 0;
 	}
-	log_append(m, buf, (size_t)n);
+	mon_console_append(&m->console, buf, (size_t)n);
 	/* A client that does not keep up misses chunks; never block. */
 	for (i = 0; i < m->nclients; i++)
 		mon_send(
@@ -468,9 +398,9 @@ mon_abort(struct mon *m, const char *msg)
 	int n;
 
 	log_warnx("vm=%s error=%s", m->spec.vm ? m->spec.vm : "?", msg);
-	if (m->log_fd != -1) {
+	if (mon_console_is_open(&m->console)) {
 		n = snprintf(line, sizeof(line), "unikd-monitor: %s\n", msg);
-		log_append(m, line,
+		mon_console_append(&m->console, line,
 		    n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	if (m->listen_fd != -1)
@@ -801,7 +731,10 @@ mon_prepare(struct mon *m, char *err, size_t errlen)
 		    (unsigned)sp->uid, (unsigned)sp->gid, (unsigned)getuid());
 		return -1;
 	}
-	if (mkdir_parents(sp->console, 0750) == -1 || log_open(m) == -1) {
+	mon_console_init(&m->console, sp->vm, sp->console, sp->console_max,
+	    sp->console_files);
+	if (mkdir_parents(sp->console, 0750) == -1 ||
+	    mon_console_open(&m->console) == -1) {
 		snprintf(err, errlen, "cannot open console log %s: %s",
 		    sp->console, strerror(errno));
 		return -1;
@@ -818,8 +751,10 @@ mon_prepare(struct mon *m, char *err, size_t errlen)
 int
 main(int argc, char **argv)
 {
-	struct mon m = {
-	    .listen_fd = -1, .sig_fd = -1, .pipe_fd = -1, .log_fd = -1};
+	struct mon m = {.listen_fd = -1,
+	    .sig_fd = -1,
+	    .pipe_fd = -1,
+	    .console = {.log_fd = -1, .idx_fd = -1}};
 	char err[1024];
 	sigset_t set;
 

@@ -26,6 +26,7 @@
 #endif
 
 #include "api.h"
+#include "api-metrics.h"
 #include "log.h"
 #include "store.h"
 #include "unikd.h"
@@ -331,11 +332,14 @@ main(int argc, char *argv[])
 		fatalx("cannot load the VMs from %s", dbpath);
 	if (api_start(&u, listen_fd) == -1)
 		fatalx("cannot serve the control API");
+	if (api_metrics_start(&u) == -1)
+		fatalx("cannot serve metrics on %s", u.cf.metrics_listen);
 	log_info("action=ready pid=%d socket=%s state_dir=%s vms=%zu",
 	    (int)getpid(), u.cf.socket, u.cf.state_dir, u.nvms);
 	unikd_notify_ready(&u);
 	event_base_dispatch(u.base);
 
+	api_metrics_stop(&u);
 	api_stop(&u);
 	vm_shutdown(&u);
 	store_close(u.store);

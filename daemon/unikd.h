@@ -76,6 +76,10 @@ struct unikd {
 
 	TAILQ_HEAD(, unikd_event_sub) event_subs;
 
+	/* Counters for /metrics (api-metrics.c); only ever incremented. */
+	uint64_t netlink_errors;	/* failed netlink requests */
+	uint64_t gc_removed_links;	/* leaked links deleted by the GC */
+
 	int64_t started_at;
 	bool shutting_down;
 	int lock_fd;			/* flock on run_dir/unikd.lock */
@@ -89,6 +93,8 @@ struct unikd {
 int64_t unikd_event(struct unikd *, const char *type, const char *vm,
     json_t *data);
 void unikd_event_subscribe(struct unikd *, struct unikd_event_sub *);
+/* Drops the events beyond [events] max_count and older than max_age. */
+void unikd_event_prune(struct unikd *);
 void unikd_event_unsubscribe(struct unikd *, struct unikd_event_sub *);
 /* An event row as the JSON object clients see; caller frees. */
 json_t *unikd_event_json(int64_t seq, int64_t time_ms, const char *type,

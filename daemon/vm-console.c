@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 
+#include "console-index.h"
 #include "log.h"
 #include "unikd.h"
 #include "vm-internal.h"
@@ -103,11 +104,13 @@ vm_console_read(struct vm *vm, long tail, struct evbuffer *out)
 void
 vm_console_remove(struct vm *vm)
 {
-	char path[4096];
+	char path[4096], idx[4096];
 	unsigned n;
 
 	for (n = 0; n <= VM_CONSOLE_MAX_FILES; n++) {
 		vm_console_file(vm, n, path, sizeof(path));
+		console_idx_path(path, idx, sizeof(idx));
+		unlink(idx);
 		if (unlink(path) == -1 && errno == ENOENT &&
 		    n > vm->u->cf.console_files)
 			break;

@@ -1,0 +1,617 @@
+/*
+ * GET /metrics: the Prometheus text exposition format 0.0.4. Per-VM
+ * series (state, CPU time, RSS, uptime, restarts), per-NIC counters from
+ * one link dump, and the daemon's own counters: API requests by route
+ * pattern (never the raw path, to bound the label values) and status,
+ * their durations as a histogram, VMs by state, netlink errors, GC
+ * removals and events. Everything is read when scraped; nothing polls.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "api-internal.h"
+#include "api-metrics.h"
+#include "log.h"
+#include "store.h"
+#include "unikd.h"
+#include "vm-stats.h"
+#include "vm.h"
+
+#define API_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define API_METRICS_CODES 16
+
+static const double api_metrics_le[] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define API_METRICS_NLE (sizeof(api_metrics_le) / sizeof(api_metrics_le[0]))
+
+/* The requests of one method + route. */
+struct api_metrics_route {
+	enum evhttp_cmd_type method;
+	const char *pattern; /* the route's, "none" when none matched */
+	struct {
+		int code;
+		uint64_t n;
+	} codes[API_METRICS_CODES];
+	size_t ncodes;
+	uint64_t le[API_METRICS_NLE]; /* cumulative, as exposed */
+	uint64_t count;
+	double sum;
+};
+
+struct api_metrics {
+	struct api_metrics_route *routes;
+	size_t n, cap;
+	struct evhttp *http; /* [metrics] listen, or NULL */
+};
+
+/* Per-VM facts gathered once per scrape. */
+struct api_metrics_vm {
+	struct vm *vm;
+	bool proc; /* ps is valid */
+	struct vm_proc_stats ps;
+};
+
+static struct api_metrics *
+api_metrics_of(struct api *api)
+{
+	if (api->metrics == NULL)
+		api->metrics = calloc(1, sizeof(*api->metrics));
+	return api->metrics;
+}
+
+static struct api_metrics_route *
+api_metrics_route(struct api_metrics *m, const struct api_route *rt,
+    enum evhttp_cmd_type method)
+{
+	const char *pattern = rt != NULL ? rt->pattern : "none";
+	struct api_metrics_route *nr;
+	size_t i, cap;
+
+	for (i = 0; i < m->n; i++)
+		if (m->routes[i].method == method &&
+		    m->routes[i].pattern == pattern)
+			return &m->routes[i];
+	if (m->n == m->cap) {
+		cap = m->cap > 0 ? m->cap * 2 : 32;
+		nr = realloc(m->routes, cap * sizeof(*nr));
+		if (nr == NULL)
+			return NULL;
+		m->routes = nr;
+		m->cap = cap;
+	}
+	nr = &m->routes[m->n++];
+	memset(nr, 0, sizeof(*nr));
+	nr->method = method;
+	nr->pattern = pattern;
+	return nr;
+}
+
+void
+api_metrics_count(struct api *api, const struct api_route *rt,
+    enum evhttp_cmd_type method, int status, double seconds)
+{
+	struct api_metrics *m = api_metrics_of(api);
+	struct api_metrics_route *r;
+	size_t i;
+
+	if (m == NULL || (r = api_metrics_route(m, rt, method)) == NULL)
+		return;
+	for (i = 0; i < r->ncodes && r->codes[i].code != status; i++)
+		;
+	if (i < API_METRICS_CODES) {
+		r->codes[i].code = status;
+		r->codes[i].n++;
+		if (i == r->ncodes)
+			r->ncodes++;
+	}
+	for (i = 0; i < API_METRICS_NLE; i++)
+		if (seconds <= api_metrics_le[i])
+			r->le[i]++;
+	r->count++;
+	r->sum += seconds;
+}
+
+/* Writes s as a label value: \ " and newline escaped. */
+static void
+api_metrics_value(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			evbuffer_add(b, "\\\\", 2);
+		else if (*s == '"')
+			evbuffer_add(b, "\\\"", 2);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+static void
+api_metrics_head(
+    struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(
+	    b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{k1="v1",k2="v2"} : labels is "k1", v1, "k2", v2, ..., NULL. */
+static void
+api_metrics_series(struct evbuffer *b, const char *name, const char **labels)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "%s", name);
+	for (i = 0; labels != NULL && labels[i] != NULL; i += 2) {
+		evbuffer_add_printf(
+		    b, "%s%s=\"", i == 0 ? "{" : ",", labels[i]);
+		api_metrics_value(b, labels[i + 1]);
+		evbuffer_add(b, "\"", 1);
+	}
+	if (labels != NULL && labels[0] != NULL)
+		evbuffer_add(b, "}", 1);
+}
+
+static void
+api_metrics_int(
+    struct evbuffer *b, const char *name, const char **labels, uint64_t v)
+{
+	api_metrics_series(b, name, labels);
+	evbuffer_add_printf(b, " %llu\n", (unsigned long long)v);
+}
+
+static void
+api_metrics_real(
+    struct evbuffer *b, const char *name, const char **labels, double v)
+{
+	api_metrics_series(b, name, labels);
+	evbuffer_add_printf(b, " %.6f\n", v);
+}
+
+static void
+api_metrics_vm_state(
+    struct evbuffer *b, const struct api_metrics_vm *vms, size_t n)
+{
+	const char *l[7] = {"vm", NULL, "tender", NULL, "state", NULL, NULL};
+	size_t i;
+
+	api_metrics_head(b, "unikd_vm_info", "gauge",
+	    "A VM defined on this host, with its tender and state.");
+	for (i = 0; i < n; i++) {
+		l[1] = vms[i].vm->spec.name;
+		l[3] = vms[i].vm->spec.tender;
+		l[5] = vm_state_name(vms[i].vm->state);
+		api_metrics_int(b, "unikd_vm_info", l, 1);
+	}
+	l[2] = NULL;
+	api_metrics_head(b, "unikd_vm_up", "gauge",
+	    "1 when the VM's tender is running, else 0.");
+	for (i = 0; i < n; i++) {
+		l[1] = vms[i].vm->spec.name;
+		api_metrics_int(
+		    b, "unikd_vm_up", l, vms[i].vm->state == VM_RUNNING);
+	}
+	api_metrics_head(b, "unikd_vm_restarts_total", "counter",
+	    "Restarts made under the VM's restart policy.");
+	for (i = 0; i < n; i++) {
+		l[1] = vms[i].vm->spec.name;
+		api_metrics_int(
+		    b, "unikd_vm_restarts_total", l, vms[i].vm->restarts);
+	}
+}
+
+static void
+api_metrics_vm_proc(
+    struct evbuffer *b, const struct api_metrics_vm *vms, size_t n)
+{
+	const char *l[5] = {"vm", NULL, "mode", NULL, NULL};
+	time_t now = time(NULL);
+	size_t i;
+
+	api_metrics_head(b, "unikd_vm_cpu_seconds_total", "counter",
+	    "CPU time of the VM's tender process, by mode.");
+	for (i = 0; i < n; i++) {
+		if (!vms[i].proc)
+			continue;
+		l[1] = vms[i].vm->spec.name;
+		l[3] = "user";
+		api_metrics_real(
+		    b, "unikd_vm_cpu_seconds_total", l, vms[i].ps.cpu_user);
+		l[3] = "system";
+		api_metrics_real(
+		    b, "unikd_vm_cpu_seconds_total", l, vms[i].ps.cpu_system);
+	}
+	l[2] = NULL;
+	api_metrics_head(b, "unikd_vm_memory_rss_bytes", "gauge",
+	    "Resident memory of the VM's tender process.");
+	for (i = 0; i < n; i++) {
+		if (!vms[i].proc)
+			continue;
+		l[1] = vms[i].vm->spec.name;
+		api_metrics_int(
+		    b, "unikd_vm_memory_rss_bytes", l, vms[i].ps.rss_bytes);
+	}
+	api_metrics_head(b, "unikd_vm_uptime_seconds", "gauge",
+	    "Seconds since the VM's tender started, for active VMs.");
+	for (i = 0; i < n; i++) {
+		if (!vm_is_active(vms[i].vm) || vms[i].vm->started_at == 0)
+			continue;
+		l[1] = vms[i].vm->spec.name;
+		api_metrics_int(b, "unikd_vm_uptime_seconds", l,
+		    (uint64_t)(now - vms[i].vm->started_at));
+	}
+}
+
+/* One NIC counter family: which selects the field. */
+struct api_metrics_nic_family {
+	struct evbuffer *b;
+	const char *name;
+	const char *vm;
+	size_t off; /* offsetof in struct nb_link_stats */
+};
+
+static int
+api_metrics_nic_sample(
+    void *arg, const struct vm_nic *nic, const struct nb_link_stats *st)
+{
+	struct api_metrics_nic_family *f = arg;
+	const char *l[7] = {
+	    "vm", f->vm, "nic", nic->name, "network", nic->network, NULL};
+	uint64_t v;
+
+	if (st == NULL)
+		return 0;
+	memcpy(&v, (const char *)st + f->off, sizeof(v));
+	api_metrics_int(f->b, f->name, l, v);
+	return 0;
+}
+
+#define NIC_FAMILY(n, f, h)                                                    \
+	{                                                                      \
+		n, offsetof(struct nb_link_stats, f), h                        \
+	}
+
+static const struct {
+	const char *name;
+	size_t off;
+	const char *help;
+} api_metrics_nic_families[] = {
+    NIC_FAMILY("unikd_nic_receive_bytes_total", rx_bytes,
+        "Bytes received on the NIC's TAP (sent by the guest)."),
+    NIC_FAMILY("unikd_nic_receive_packets_total", rx_packets,
+        "Packets received on the NIC's TAP (sent by the guest)."),
+    NIC_FAMILY("unikd_nic_receive_errors_total", rx_errors,
+        "Receive errors on the NIC's TAP."),
+    NIC_FAMILY("unikd_nic_receive_dropped_total", rx_dropped,
+        "Packets dropped on receive on the NIC's TAP."),
+    NIC_FAMILY("unikd_nic_transmit_bytes_total", tx_bytes,
+        "Bytes transmitted on the NIC's TAP (towards the guest)."),
+    NIC_FAMILY("unikd_nic_transmit_packets_total", tx_packets,
+        "Packets transmitted on the NIC's TAP (towards the guest)."),
+    NIC_FAMILY("unikd_nic_transmit_errors_total", tx_errors,
+        "Transmit errors on the NIC's TAP."),
+    NIC_FAMILY("unikd_nic_transmit_dropped_total", tx_dropped,
+        "Packets dropped on transmit on the NIC's TAP (guest too slow)."),
+};
+
+static void
+api_metrics_nics(struct evbuffer *b, struct api_metrics_vm *vms, size_t n,
+    struct vm_stats_links *links)
+{
+	struct api_metrics_nic_family f = {.b = b};
+	size_t i, k;
+
+	for (k = 0; k < sizeof(api_metrics_nic_families) /
+	                    sizeof(api_metrics_nic_families[0]);
+	     k++) {
+		f.name = api_metrics_nic_families[k].name;
+		f.off = api_metrics_nic_families[k].off;
+		api_metrics_head(
+		    b, f.name, "counter", api_metrics_nic_families[k].help);
+		for (i = 0; i < n; i++) {
+			f.vm = vms[i].vm->spec.name;
+			vm_stats_nics_foreach(
+			    vms[i].vm, links, api_metrics_nic_sample, &f);
+		}
+	}
+}
+
+struct api_metrics_block_family {
+	struct evbuffer *b;
+	const char *name;
+	bool allocated; /* else the size */
+};
+
+static int
+api_metrics_block_sample(
+    void *arg, const char *block, const struct bb_block_info *info)
+{
+	struct api_metrics_block_family *f = arg;
+	const char *l[3] = {"block", block, NULL};
+
+	api_metrics_int(
+	    f->b, f->name, l, f->allocated ? info->allocated : info->size);
+	return 0;
+}
+
+static void
+api_metrics_blocks(struct evbuffer *b, struct unikd *u)
+{
+	struct api_metrics_block_family f = {
+	    b, "unikd_block_size_bytes", false};
+
+	api_metrics_head(b, f.name, "gauge", "Size of the block file.");
+	vm_stats_blocks_foreach(u, api_metrics_block_sample, &f);
+	f.name = "unikd_block_allocated_bytes";
+	f.allocated = true;
+	api_metrics_head(
+	    b, f.name, "gauge", "Bytes the sparse block file takes on disk.");
+	vm_stats_blocks_foreach(u, api_metrics_block_sample, &f);
+}
+
+static void
+api_metrics_vm_counts(struct evbuffer *b, struct unikd *u)
+{
+	const char *l[3] = {"state", NULL, NULL};
+	uint64_t count[VM_FAILED + 1] = {0};
+	struct vm *vm;
+	int s;
+
+	TAILQ_FOREACH(vm, &u->vms, entry)
+	count[vm->state]++;
+	api_metrics_head(b, "unikd_vms", "gauge", "VMs defined, by state.");
+	for (s = VM_CREATED; s <= VM_FAILED; s++) {
+		l[1] = vm_state_name(s);
+		api_metrics_int(b, "unikd_vms", l, count[s]);
+	}
+}
+
+static void
+api_metrics_daemon(struct evbuffer *b, struct unikd *u)
+{
+	int64_t events = store_event_last_seq(u->store);
+
+	api_metrics_vm_counts(b, u);
+	api_metrics_head(b, "unikd_events_total", "counter",
+	    "Events recorded (the last event sequence number).");
+	api_metrics_int(
+	    b, "unikd_events_total", NULL, events > 0 ? (uint64_t)events : 0);
+	api_metrics_head(b, "unikd_netlink_errors_total", "counter",
+	    "Netlink requests that failed.");
+	api_metrics_int(
+	    b, "unikd_netlink_errors_total", NULL, u->netlink_errors);
+	api_metrics_head(b, "unikd_gc_removed_links_total", "counter",
+	    "Leaked links of unikd's deleted by the garbage collector.");
+	api_metrics_int(
+	    b, "unikd_gc_removed_links_total", NULL, u->gc_removed_links);
+	api_metrics_head(b, "unikd_start_time_seconds", "gauge",
+	    "When unikd started, in unix seconds.");
+	api_metrics_int(
+	    b, "unikd_start_time_seconds", NULL, (uint64_t)u->started_at);
+}
+
+static const char *
+api_metrics_method(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	default:
+		return "OTHER";
+	}
+}
+
+static void
+api_metrics_requests(struct evbuffer *b, const struct api_metrics *m)
+{
+	const char *l[9] = {"method", NULL, "route", NULL, "code", NULL, NULL};
+	const struct api_metrics_route *r;
+	char code[16], le[32];
+	size_t i, k;
+
+	api_metrics_head(b, "unikd_api_requests_total", "counter",
+	    "API requests by method, route pattern and status (0: a wait or "
+	    "stream not answered when its handler returned).");
+	for (i = 0; m != NULL && i < m->n; i++) {
+		r = &m->routes[i];
+		l[1] = api_metrics_method(r->method);
+		l[3] = r->pattern;
+		for (k = 0; k < r->ncodes; k++) {
+			snprintf(code, sizeof(code), "%d", r->codes[k].code);
+			l[5] = code;
+			api_metrics_int(
+			    b, "unikd_api_requests_total", l, r->codes[k].n);
+		}
+	}
+	api_metrics_head(b, "unikd_api_request_duration_seconds", "histogram",
+	    "Time to handle an API request, by method and route pattern.");
+	for (i = 0; m != NULL && i < m->n; i++) {
+		r = &m->routes[i];
+		l[1] = api_metrics_method(r->method);
+		l[3] = r->pattern;
+		l[4] = "le";
+		for (k = 0; k <= API_METRICS_NLE; k++) {
+			if (k < API_METRICS_NLE)
+				snprintf(
+				    le, sizeof(le), "%g", api_metrics_le[k]);
+			l[5] = k < API_METRICS_NLE ? le : "+Inf";
+			api_metrics_int(b,
+			    "unikd_api_request_duration_seconds_bucket", l,
+			    k < API_METRICS_NLE ? r->le[k] : r->count);
+		}
+		l[4] = NULL;
+		api_metrics_real(
+		    b, "unikd_api_request_duration_seconds_sum", l, r->sum);
+		api_metrics_int(
+		    b, "unikd_api_request_duration_seconds_count", l, r->count);
+	}
+}
+
+/* The whole exposition into b. */
+static int
+api_metrics_write(struct unikd *u, struct evbuffer *b)
+{
+	struct vm_stats_links *links;
+	struct api_metrics_vm *vms;
+	struct vm *vm;
+	size_t n = 0;
+
+	vms = calloc(u->nvms > 0 ? u->nvms : 1, sizeof(*vms));
+	if (vms == NULL || (links = vm_stats_links_new(u)) == NULL) {
+		free(vms);
+		return -1;
+	}
+	TAILQ_FOREACH(vm, &u->vms, entry)
+	{
+		if (n == u->nvms)
+			break;
+		vms[n].vm = vm;
+		vms[n].proc =
+		    vm_is_active(vm) && vm_stats_proc(vm->pid, &vms[n].ps) == 0;
+		n++;
+	}
+	api_metrics_vm_state(b, vms, n);
+	api_metrics_vm_proc(b, vms, n);
+	api_metrics_nics(b, vms, n, links);
+	api_metrics_blocks(b, u);
+	api_metrics_daemon(b, u);
+	api_metrics_requests(b, u->api != NULL ? u->api->metrics : NULL);
+	vm_stats_links_free(links);
+	free(vms);
+	return 0;
+}
+
+static void
+api_metrics_reply(struct unikd *u, struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL || api_metrics_write(u, b) == -1) {
+		api_reply_errorf(
+		    req, 500, "cannot gather metrics: %s", strerror(ENOMEM));
+		if (b != NULL)
+			evbuffer_free(b);
+		return;
+	}
+	api_reply_text(req, b, API_METRICS_TYPE);
+	evbuffer_free(b);
+}
+
+void
+api_metrics_get(struct api_req *r)
+{
+	api_metrics_reply(r->u, r->req);
+}
+
+/* The TCP listener: GET /metrics and nothing else, no credentials (it
+ * is off unless configured, and meant for a local address). */
+static void
+api_metrics_tcp(struct evhttp_request *req, void *arg)
+{
+	struct unikd *u = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path == NULL || strcmp(path, "/metrics") != 0) {
+		evhttp_send_error(req, 404, "only /metrics is served here");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(
+		    evhttp_request_get_output_headers(req), "Allow", "GET");
+		evhttp_send_error(req, 405, "only GET /metrics is served here");
+		return;
+	}
+	api_metrics_reply(u, req);
+}
+
+/* "127.0.0.1:9464" or "[::1]:9464" -> host, port; -1 when malformed. */
+static int
+api_metrics_addr(const char *s, char *host, size_t len, unsigned short *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hlen;
+	char *end;
+	long p;
+
+	if (colon == NULL)
+		return -1;
+	hlen = (size_t)(colon - s);
+	if (*h == '[' && hlen >= 2 && colon[-1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= len)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+		return -1;
+	*port = (unsigned short)p;
+	return 0;
+}
+
+int
+api_metrics_start(struct unikd *u)
+{
+	const char *listen = u->cf.metrics_listen;
+	struct api_metrics *m;
+	unsigned short port;
+	char host[256];
+
+	if (listen == NULL || listen[0] == '\0' || u->api == NULL)
+		return 0;
+	if (api_metrics_addr(listen, host, sizeof(host), &port) == -1) {
+		log_warnx("metrics: listen = %s: not HOST:PORT", listen);
+		return -1;
+	}
+	if ((m = api_metrics_of(u->api)) == NULL ||
+	    (m->http = evhttp_new(u->base)) == NULL) {
+		log_warnx("metrics: out of memory");
+		return -1;
+	}
+	evhttp_set_allowed_methods(
+	    m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_max_body_size(m->http, 0);
+	evhttp_set_gencb(m->http, api_metrics_tcp, u);
+	if (evhttp_bind_socket_with_handle(m->http, host, port) == NULL) {
+		log_warn("metrics: cannot listen on %s", listen);
+		evhttp_free(m->http);
+		m->http = NULL;
+		return -1;
+	}
+	log_info("metrics=%s action=listen", listen);
+	return 0;
+}
+
+void
+api_metrics_stop(struct unikd *u)
+{
+	struct api_metrics *m = u->api != NULL ? u->api->metrics : NULL;
+
+	if (m == NULL)
+		return;
+	if (m->http != NULL)
+		evhttp_free(m->http);
+	free(m->routes);
+	free(m);
+	u->api->metrics = NULL;
+}
