@@ -5,9 +5,11 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "blockbackend.h"
+#include "bb-internal.h"
 
 /* The first 32 bits of the fractional parts of the cube roots of the
  * first 64 primes (FIPS 180-4 section 4.2.2). */
@@ -60,7 +62,7 @@ load_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* One 512-bit block (section 6.2.2). */
+/* One 512-bit block (section 6.2.2), in portable C. */
 static void
 sha256_block(uint32_t h[8], const uint8_t *m)
 {
@@ -91,6 +93,102 @@ sha256_block(uint32_t h[8], const uint8_t *m)
 	h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define SHA_NI __attribute__((target("sha,sse4.1,ssse3")))
+
+/* The same computation with the x86 SHA extensions. SHA256RNDS2 does two
+ * rounds: it takes the state as two halves, {C,D,G,H} and {A,B,E,F} (A in
+ * the highest lane), and W[t]+K[t] for the two rounds in the low lanes of
+ * its third operand; it returns the new {A,B,E,F}, and after two rounds
+ * the new {C,D,G,H} is the old {A,B,E,F}, so the halves swap roles.
+ * SHA256MSG1 and SHA256MSG2 compute the schedule four words at a time:
+ * MSG1(W[t-16..], W[t-12..]) adds sigma0 of the next word to each word,
+ * the caller adds W[t-7..t-4], and MSG2 adds sigma1 of W[t-2], W[t-1]. */
+SHA_NI void
+bb_sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	/* Byte swap of each 32-bit lane: the words are big-endian. */
+	const __m128i bswap =
+	    _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+	__m128i abef, cdgh, abef0, cdgh0, w[4], wk, x;
+	uint32_t lanes[8];
+	int g;
+
+	abef = _mm_set_epi32((int)h[0], (int)h[1], (int)h[4], (int)h[5]);
+	cdgh = _mm_set_epi32((int)h[2], (int)h[3], (int)h[6], (int)h[7]);
+	for (; n > 0; n--, p += 64) {
+		abef0 = abef;
+		cdgh0 = cdgh;
+		/* Unrolled, w[] stays in registers: about 30% faster. */
+#pragma GCC unroll 16
+		for (g = 0; g < 16; g++) {
+			if (g < 4) {
+				x = _mm_loadu_si128((const void *)(p + 16 * g));
+				w[g] = _mm_shuffle_epi8(x, bswap);
+			} else {
+				x = _mm_sha256msg1_epu32(
+				    w[g % 4], w[(g + 1) % 4]);
+				x = _mm_add_epi32(
+				    x, _mm_alignr_epi8(
+				           w[(g + 3) % 4], w[(g + 2) % 4], 4));
+				w[g % 4] =
+				    _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
+			}
+			wk = _mm_add_epi32(w[g % 4],
+			    _mm_loadu_si128((const void *)&sha256_k[4 * g]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+			wk = _mm_shuffle_epi32(wk, 0x0e);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	/* Lanes from the lowest: F, E, B, A then H, G, D, C. */
+	_mm_storeu_si128((void *)&lanes[0], abef);
+	_mm_storeu_si128((void *)&lanes[4], cdgh);
+	h[0] = lanes[3], h[1] = lanes[2], h[4] = lanes[1], h[5] = lanes[0];
+	h[2] = lanes[7], h[3] = lanes[6], h[6] = lanes[5], h[7] = lanes[4];
+}
+
+bool
+bb_sha256_ni_present(void)
+{
+	return __builtin_cpu_supports("sha") &&
+	       __builtin_cpu_supports("sse4.1") &&
+	       __builtin_cpu_supports("ssse3");
+}
+#else
+bool
+bb_sha256_ni_present(void)
+{
+	return false;
+}
+
+void
+bb_sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	(void)h, (void)p, (void)n;
+}
+#endif
+
+void
+bb_sha256_blocks_c(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	for (; n > 0; n--, p += 64)
+		sha256_block(h, p);
+}
+
+static void
+sha256_blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	if (bb_sha256_ni_present())
+		bb_sha256_blocks_ni(h, p, n);
+	else
+		bb_sha256_blocks_c(h, p, n);
+}
+
 void
 bb_sha256_init(struct bb_sha256 *s)
 {
@@ -116,13 +214,13 @@ bb_sha256_update(struct bb_sha256 *s, const void *data, size_t len)
 		len -= n;
 		if (s->nbuf < sizeof(s->buf))
 			return;
-		sha256_block(s->h, s->buf);
+		sha256_blocks(s->h, s->buf, 1);
 		s->nbuf = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s->h, p);
-	memcpy(s->buf, p, len);
-	s->nbuf = len;
+	sha256_blocks(s->h, p, len / 64);
+	p += len - len % 64;
+	memcpy(s->buf, p, len % 64);
+	s->nbuf = len % 64;
 }
 
 /* Padding (section 5.1.1): a 1 bit, zeros up to 448 mod 512, then the
@@ -137,13 +235,13 @@ bb_sha256_final(struct bb_sha256 *s, char hex[65])
 	s->buf[s->nbuf++] = 0x80;
 	if (s->nbuf > 56) {
 		memset(s->buf + s->nbuf, 0, sizeof(s->buf) - s->nbuf);
-		sha256_block(s->h, s->buf);
+		sha256_blocks(s->h, s->buf, 1);
 		s->nbuf = 0;
 	}
 	memset(s->buf + s->nbuf, 0, 56 - s->nbuf);
 	for (i = 0; i < 8; i++)
 		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_block(s->h, s->buf);
+	sha256_blocks(s->h, s->buf, 1);
 
 	for (i = 0; i < 32; i++) {
 		uint8_t byte = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
