@@ -102,6 +102,25 @@ void api_vms_console(struct api_req *);
 /* api-events.c */
 void api_events_get(struct api_req *);
 
+/* api-blocks.c */
+void api_blocks_list(struct api_req *);
+void api_blocks_create(struct api_req *);
+void api_blocks_get(struct api_req *);
+void api_blocks_remove(struct api_req *);
+void api_blocks_resize(struct api_req *);
+void api_blocks_clone(struct api_req *);
+void api_blocks_import(struct api_req *);
+void api_blocks_export(struct api_req *);
+
+/* api-images.c */
+void api_images_list(struct api_req *);
+void api_images_push(struct api_req *);
+void api_images_get(struct api_req *);
+void api_images_remove(struct api_req *);
+
+/* api-gc.c */
+void api_gc_run(struct api_req *);
+
 /* api-networks.c */
 void api_networks_list(struct api_req *);
 void api_networks_create(struct api_req *);

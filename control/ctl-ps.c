@@ -47,11 +47,30 @@ ps_uptime(char *buf, size_t size, const json_t *vm)
 		ctl_duration(buf, size, (long long)time(NULL) - started);
 }
 
+/* The addresses of the VM's NICs, comma-separated, or "-". */
+static void
+ps_addresses(char *buf, size_t size, const json_t *vm)
+{
+	const json_t *nic;
+	size_t i, off = 0;
+	const char *ip;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(vm, "nics"), i, nic) {
+		ip = json_string_value(json_object_get(nic, "ip"));
+		if (ip != NULL && off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s",
+			    off > 0 ? "," : "", ip);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "-");
+}
+
 static int
 ps_row(struct ctl_table *t, const json_t *vm)
 {
-	char pid[24], uptime[24], restarts[24];
-	const char *row[7];
+	char pid[24], uptime[24], restarts[24], addrs[512];
+	const char *row[8];
 
 	ps_int(pid, sizeof(pid), vm, "pid");
 	ps_int(restarts, sizeof(restarts), vm, "restarts");
@@ -61,20 +80,22 @@ ps_row(struct ctl_table *t, const json_t *vm)
 	row[2] = uptime;
 	row[3] = ctl_jstr(vm, "tender");
 	row[4] = pid;
-	row[5] = restarts;
-	row[6] = ctl_jstr(vm, "exit_reason");
+	ps_addresses(addrs, sizeof(addrs), vm);
+	row[5] = addrs;
+	row[6] = restarts;
+	row[7] = ctl_jstr(vm, "exit_reason");
 	return ctl_table_add(t, row);
 }
 
 static void
 ps_print(const json_t *vms)
 {
-	static const char *const header[] = {
-	    "NAME", "STATE", "UPTIME", "TENDER", "PID", "RESTARTS", "EXIT"};
+	static const char *const header[] = {"NAME", "STATE", "UPTIME",
+	    "TENDER", "PID", "ADDRESSES", "RESTARTS", "EXIT"};
 	struct ctl_table *t;
 	size_t i;
 
-	if ((t = ctl_table_new(7, header)) == NULL)
+	if ((t = ctl_table_new(8, header)) == NULL)
 		return;
 	for (i = 0; i < json_array_size(vms); i++)
 		ps_row(t, json_array_get(vms, i));

@@ -216,6 +216,79 @@ run_set_stop_timeout(struct run_req *r, const char *arg)
 	return 0;
 }
 
+/* One ",key=value" of --net into nic; -1 when the key is unknown. */
+static int
+run_net_option(json_t *nic, char *kv)
+{
+	char *eq = strchr(kv, '=');
+
+	if (eq == NULL || eq[1] == '\0')
+		return -1;
+	*eq = '\0';
+	if (strcmp(kv, "mac") != 0 && strcmp(kv, "ip") != 0)
+		return -1;
+	json_object_set_new(nic, kv, json_string(eq + 1));
+	return 0;
+}
+
+/* --net DEV=NETWORK[,mac=MAC][,ip=IP], once per NIC, in order. */
+static int
+run_set_net(struct run_req *r, const char *arg)
+{
+	char *copy = strdup(arg), *dev, *net, *kv, *save = NULL;
+	json_t *nics = json_object_get(r->def, "nics"), *nic;
+	int rc = 0;
+
+	if (copy == NULL)
+		return ctl_usage_error(r->cmd, "out of memory");
+	dev = copy;
+	net = strchr(copy, '=');
+	if (net == NULL || net == dev || net[1] == '\0' || net[1] == ',') {
+		free(copy);
+		return ctl_usage_error(r->cmd,
+		    "--net wants DEV=NETWORK[,mac=MAC][,ip=IP], not '%s'", arg);
+	}
+	*net++ = '\0';
+	net = strtok_r(net, ",", &save);
+	nic = json_pack("{s:s, s:s}", "name", dev, "network", net);
+	while (rc == 0 && (kv = strtok_r(NULL, ",", &save)) != NULL)
+		if (run_net_option(nic, kv) == -1)
+			rc = ctl_usage_error(r->cmd,
+			    "--net: unknown option '%s' in '%s' (mac=MAC, "
+			    "ip=IP)",
+			    kv, arg);
+	free(copy);
+	if (rc != 0) {
+		json_decref(nic);
+		return rc;
+	}
+	if (nics == NULL) {
+		nics = json_array();
+		json_object_set_new(r->def, "nics", nics);
+	}
+	json_array_append_new(nics, nic);
+	return 0;
+}
+
+/* --block DEV=BLOCK, once per block, in order. */
+static int
+run_set_block(struct run_req *r, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	json_t *blocks = json_object_get(r->def, "blocks");
+
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		return ctl_usage_error(r->cmd,
+		    "--block wants DEV=BLOCK, not '%s'", arg);
+	if (blocks == NULL) {
+		blocks = json_array();
+		json_object_set_new(r->def, "blocks", blocks);
+	}
+	json_array_append_new(blocks, json_pack("{s:s%, s:s}", "name", arg,
+	    (size_t)(eq - arg), "block", eq + 1));
+	return 0;
+}
+
 static int
 run_set_attach(struct run_req *r, const char *arg)
 {
@@ -242,6 +315,8 @@ static const struct run_opt run_opts[] = {
     {"restart", 1, run_set_restart},
     {"autostart", 0, run_set_autostart},
     {"stop-timeout", 1, run_set_stop_timeout},
+    {"net", 1, run_set_net},
+    {"block", 1, run_set_block},
     {"attach", 0, run_set_attach},
     {"rm", 0, run_set_rm},
 };
@@ -415,7 +490,9 @@ run_create_exec(struct ctl *c, int argc, char **argv)
 #define RUN_USAGE                                                              \
 	"[--name VM] --tender T --image IMG [--mem SIZE] [--cpus LIST]\n"      \
 	"           [--restart no|on-failure[:N]|always] [--autostart]\n"      \
-	"           [--stop-timeout S]"
+	"           [--stop-timeout S]\n"                                      \
+	"           [--net DEV=NETWORK[,mac=..][,ip=..]]... "          \
+	"[--block DEV=BLOCK]..."
 
 const struct ctl_cmd ctl_cmd_run = {
     .name = "run",

@@ -31,6 +31,9 @@ static const struct ctl_cmd *const ctl_cmds[] = {
     &ctl_cmd_events,
     &ctl_cmd_stats,
     &ctl_cmd_net,
+    &ctl_cmd_block,
+    &ctl_cmd_image,
+    &ctl_cmd_gc,
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -38,6 +38,8 @@ extern const struct ctl_cmd ctl_cmd_info, ctl_cmd_ps, ctl_cmd_inspect,
     ctl_cmd_run, ctl_cmd_create, ctl_cmd_start, ctl_cmd_stop, ctl_cmd_kill,
     ctl_cmd_restart, ctl_cmd_rm, ctl_cmd_wait, ctl_cmd_logs, ctl_cmd_events;
 extern const struct ctl_cmd ctl_cmd_net;
+extern const struct ctl_cmd ctl_cmd_block, ctl_cmd_image;
+extern const struct ctl_cmd ctl_cmd_gc;
 extern const struct ctl_cmd ctl_cmd_stats;
 
 /* ctl.c: command-line helpers. */

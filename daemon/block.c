@@ -119,16 +119,19 @@ block_holder(struct unikd *u, const char *block)
 	return NULL;
 }
 
-/* The first VM definition that uses block, or NULL. */
-static const struct vm *
-block_user(struct unikd *u, const char *block)
+/* The VM definitions that use block, "'a', 'b'", in buf; false if none. */
+static bool
+block_users(struct unikd *u, const char *block, char *buf, size_t len)
 {
 	const struct vm *vm;
+	size_t off = 0;
 
+	buf[0] = '\0';
 	TAILQ_FOREACH(vm, &u->vms, entry)
-		if (block_vm_uses(vm, block))
-			return vm;
-	return NULL;
+		if (block_vm_uses(vm, block) && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s'%s'",
+			    off > 0 ? ", " : "", vm->spec.name);
+	return off > 0;
 }
 
 /* 409 for a block whose lock someone holds. */
@@ -293,7 +296,7 @@ block_remove(struct unikd *u, const char *name, struct uerr *e)
 {
 	const struct vm *vm;
 	struct block_rec r;
-	char path[4096];
+	char path[4096], users[256];
 
 	if (block_rec_load(u, name, &r, e) == -1)
 		return -1;
@@ -301,10 +304,10 @@ block_remove(struct unikd *u, const char *name, struct uerr *e)
 	if ((vm = block_holder(u, name)) != NULL)
 		return uerr_set(e, UERR_CONFLICT,
 		    "block '%s' is attached to vm '%s'", name, vm->spec.name);
-	if ((vm = block_user(u, name)) != NULL)
+	if (block_users(u, name, users, sizeof(users)))
 		return uerr_set(e, UERR_CONFLICT,
-		    "block '%s' is used by vm '%s'; remove the vm first",
-		    name, vm->spec.name);
+		    "block '%s' is used by vm %s; remove those vms first",
+		    name, users);
 	block_path(u, name, path, sizeof(path));
 	if (bb_block_delete(path) == -1 && errno != ENOENT) {
 		if (errno == EBUSY)

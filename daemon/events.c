@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "service.h"
 #include "store.h"
 #include "unikd.h"
 
@@ -77,6 +78,8 @@ unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
 	}
 	unikd_event_prune(u);
 done:
+	/* every VM state change is an event: systemd's STATUS= follows */
+	service_changed(u);
 	free(text);
 	json_decref(data);
 	return seq;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -17,12 +19,29 @@ static const char *log_ident = "unikd";
 static int log_level = LOG_LEVEL_INFO;
 static int log_journal = -1;
 
+/* systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected to
+ * stderr; a child whose stderr went elsewhere inherits the variable, so
+ * the stream itself is compared (systemd.exec(5)). */
+static int
+log_to_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(const char *ident, int level)
 {
 	log_ident = ident;
 	log_level = level;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_to_journal();
 }
 
 void

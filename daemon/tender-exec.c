@@ -5,9 +5,10 @@
  *   argv = ${path} --mem=${memory} -- ${image} ${args}
  *
  * The template is split on blanks into tokens. Inside a token, ${path}
- * (the [tender.exec] binary), ${image}, ${memory} (MiB) and ${name} (the
- * VM's name) are replaced; a token that is exactly ${args} becomes the
- * VM's args, one argv entry each. The first token is what the monitor
+ * (the [tender.exec] binary), ${image}, ${memory} (MiB), ${name} (the
+ * VM's name) and the NICs' ${nic.NAME.tap}, ${nic.NAME.mac} (and .ip,
+ * .cidr, .gateway) are replaced; a token that is exactly ${args} becomes
+ * the VM's args, one argv entry each, their own ${nic.*} filled in. The first token is what the monitor
  * executes. No shell is involved: quotes and $VAR mean nothing.
  */
 #include "config.h"
@@ -22,13 +23,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "placeholder.h"
 #include "tender.h"
 #include "uerr.h"
 #include "vmspec.h"
 
 #define EXEC_DEFAULT_ARGV "${path} ${image} ${args}"
 #define EXEC_BLANKS " \t\r\n"
-#define EXEC_KNOWN "${path}, ${image}, ${memory}, ${name}, ${args}"
+#define EXEC_KNOWN                                                             \
+	"${path}, ${image}, ${memory}, ${name}, ${args}, "                     \
+	"${nic.NAME.tap|mac|ip|cidr|gateway}"
 
 /* The values placeholders stand for, for one VM. */
 struct exec_vars {
@@ -71,7 +75,7 @@ exec_var(const struct exec_vars *v, const char *name, size_t len)
 		if (strlen(names[i]) == len &&
 		    strncmp(name, names[i], len) == 0)
 			return values[i];
-	return NULL;
+	return placeholder_nic_value(v->spec->nics, v->spec->nnics, name, len);
 }
 
 /* Expands the placeholders of one token into *out (malloc'd). */
@@ -160,9 +164,10 @@ exec_token(const struct exec_vars *v, const char *tok, struct tender_cmd *cmd,
 			    "[tender.exec] argv: the first token must name "
 			    "the program, not ${args}");
 		for (i = 0; i < v->spec->nargs; i++) {
-			if ((arg = strdup(v->spec->args[i])) == NULL)
-				return uerr_set(
-				    e, UERR_INTERNAL, "out of memory");
+			if (placeholder_expand(v->spec->args[i],
+			    v->spec->nics, v->spec->nnics, false, &arg,
+			    e) == -1)
+				return -1;
 			if (exec_push(cmd, arg, e) == -1)
 				return -1;
 		}

@@ -4,10 +4,11 @@
  *   solo5-spt [--mem=MIB] [--net:NAME=IFACE]... [--block:NAME=PATH]...
  *             [--] KERNEL [ARGS...]
  *
- * Only --mem is built for now: the NIC options (--net:NAME=TAP, always
- * with a stable --net-mac:NAME=MAC, TAPs by name since --net:NAME=@FD is
- * broken in every release since v0.10.0) come with networking, and the
- * --block:NAME=PATH options with block devices.
+ * NICs are --net:NAME=TAP, always with a stable --net-mac:NAME=MAC (else
+ * the tender makes a random MAC at every start); TAPs go by name since
+ * --net:NAME=@FD is broken in every release since v0.10.0. The
+ * --block:NAME=PATH options come with block devices. ${nic.NAME.ip} and
+ * friends in the guest's args are filled in (placeholder.h).
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "placeholder.h"
 #include "tender.h"
 #include "uerr.h"
 #include "vmspec.h"
@@ -75,13 +77,68 @@ solo5_argv_add(struct tender_cmd *cmd, size_t room, const char *arg)
 	return 0;
 }
 
-/* PATH --mem=MIB -- IMAGE ARGS... */
+/* --net:NAME=TAP --net-mac:NAME=MAC for each NIC, in order. */
+static int
+solo5_nics(const struct vm_spec *spec, struct tender_cmd *cmd, size_t room)
+{
+	char opt[128];
+	size_t i;
+
+	for (i = 0; i < spec->nnics; i++) {
+		snprintf(opt, sizeof(opt), "--net:%s=%s", spec->nics[i].name,
+		    spec->nics[i].tap);
+		if (solo5_argv_add(cmd, room, opt) == -1)
+			return -1;
+		snprintf(opt, sizeof(opt), "--net-mac:%s=%s",
+		    spec->nics[i].name, spec->nics[i].mac);
+		if (solo5_argv_add(cmd, room, opt) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One guest argument, its placeholders filled in. */
+static int
+solo5_arg(const struct vm_spec *spec, struct tender_cmd *cmd, size_t room,
+    const char *arg, struct uerr *e)
+{
+	char *out;
+	int rc;
+
+	if (placeholder_expand(arg, spec->nics, spec->nnics, false, &out, e) ==
+	    -1)
+		return -1;
+	rc = solo5_argv_add(cmd, room, out);
+	free(out);
+	if (rc == -1)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* --block:NAME=/dev/fd/N for each block: unikd passes the file open and
+ * locked at fd N, and Solo5 opens a block by path ("/dev/fd/N works"). */
+static int
+solo5_blocks(const struct vm_spec *spec, struct tender_cmd *cmd, size_t room)
+{
+	char opt[128];
+	size_t i;
+
+	for (i = 0; i < spec->nblocks; i++) {
+		snprintf(opt, sizeof(opt), "--block:%s=/dev/fd/%d",
+		    spec->blocks[i].name, TENDER_BLOCK_FD(i));
+		if (solo5_argv_add(cmd, room, opt) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* PATH --mem=MIB [--net:NAME=TAP --net-mac:NAME=MAC]... -- IMAGE ARGS... */
 static int
 solo5_command(const struct vm_spec *spec, const struct conf_tender *tc,
     const char *path, struct tender_cmd *cmd, struct uerr *e)
 {
 	char mem[32];
-	size_t room = spec->nargs + 5, i;
+	size_t room = spec->nargs + 5 + 2 * spec->nnics + spec->nblocks, i;
 
 	(void)tc;
 	memset(cmd, 0, sizeof(*cmd));
@@ -94,12 +151,17 @@ solo5_command(const struct vm_spec *spec, const struct conf_tender *tc,
 	snprintf(mem, sizeof(mem), "--mem=%u", spec->memory);
 	if (solo5_argv_add(cmd, room, path) == -1 ||
 	    solo5_argv_add(cmd, room, mem) == -1 ||
+	    solo5_nics(spec, cmd, room) == -1 ||
+	    solo5_blocks(spec, cmd, room) == -1 ||
 	    solo5_argv_add(cmd, room, "--") == -1 ||
 	    solo5_argv_add(cmd, room, spec->image) == -1)
 		goto fail;
-	for (i = 0; i < spec->nargs; i++)
-		if (solo5_argv_add(cmd, room, spec->args[i]) == -1)
-			goto fail;
+	for (i = 0; i < spec->nargs; i++) {
+		if (solo5_arg(spec, cmd, room, spec->args[i], e) == -1) {
+			tender_cmd_free(cmd);
+			return -1;
+		}
+	}
 	return 0;
 fail:
 	tender_cmd_free(cmd);

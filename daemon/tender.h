@@ -15,6 +15,12 @@ struct conf_tender;
 struct uerr;
 
 #define TENDER_MAX_FDS 64
+/*
+ * Block i of a VM's definition reaches the tender open, read-write and
+ * locked, at this fd number (vm-run.c adds it to the command); a driver
+ * names it in its argv (Solo5: --block:NAME=/dev/fd/N).
+ */
+#define TENDER_BLOCK_FD(i) (200 + (int)(i))
 
 /* What a driver builds for one start of a VM. */
 struct tender_cmd {

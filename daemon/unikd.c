@@ -21,13 +21,12 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#ifdef HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "api.h"
 #include "api-metrics.h"
 #include "log.h"
+#include "network.h"
+#include "service.h"
 #include "store.h"
 #include "unikd.h"
 #include "vm.h"
@@ -245,36 +244,6 @@ unikd_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-static int
-unikd_listen_fd(void)
-{
-#ifdef HAVE_LIBSYSTEMD
-	int n = sd_listen_fds(1);
-
-	if (n > 1)
-		log_warnx("systemd passed %d sockets; using the first", n);
-	if (n >= 1)
-		return SD_LISTEN_FDS_START;
-#endif
-	return -1;
-}
-
-static void
-unikd_notify_ready(struct unikd *u)
-{
-#ifdef HAVE_LIBSYSTEMD
-	struct vm *vm;
-	size_t running = 0;
-
-	TAILQ_FOREACH(vm, &u->vms, entry)
-		if (vm_is_active(vm))
-			running++;
-	sd_notifyf(0, "READY=1\nSTATUS=%zu VMs running", running);
-#else
-	(void)u;
-#endif
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -313,13 +282,16 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&u.vms);
 	TAILQ_INIT(&u.event_subs);
 	signal(SIGPIPE, SIG_IGN);
-	listen_fd = unikd_listen_fd();
+	listen_fd = service_listen_fd();
 	if (!foreground && daemon(0, 1) == -1)
 		fatal("daemon");
 	boot = unikd_prepare_dirs(&u);
 	snprintf(dbpath, sizeof(dbpath), "%s/unikd.db", u.cf.state_dir);
 	if (store_open(&u.store, dbpath, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (nb_open(&u.nb) == -1)
+		fatal("cannot open netlink (unikd needs CAP_NET_ADMIN to "
+		    "manage bridges and TAPs)");
 	if ((u.base = event_base_new()) == NULL)
 		fatalx("cannot make the event loop");
 	for (i = 0; i < 3; i++) {
@@ -328,20 +300,28 @@ main(int argc, char *argv[])
 	}
 	u.started_at = time(NULL);
 	unikd_probe_tenders(&u);
+	/* Before the VMs: their TAPs go on the networks' bridges. */
+	if (network_init(&u) == -1)
+		fatalx("cannot load the networks from %s", dbpath);
 	if (vm_init(&u, boot) == -1)
 		fatalx("cannot load the VMs from %s", dbpath);
 	if (api_start(&u, listen_fd) == -1)
 		fatalx("cannot serve the control API");
 	if (api_metrics_start(&u) == -1)
 		fatalx("cannot serve metrics on %s", u.cf.metrics_listen);
-	log_info("action=ready pid=%d socket=%s state_dir=%s vms=%zu",
+	log_info("action=serve pid=%d socket=%s state_dir=%s vms=%zu",
 	    (int)getpid(), u.cf.socket, u.cf.state_dir, u.nvms);
-	unikd_notify_ready(&u);
+	/* READY=1 once the re-adopted monitors have said hello */
+	if (service_start(&u) == -1)
+		fatal("systemd notifications");
 	event_base_dispatch(u.base);
 
+	service_stop(&u);
 	api_metrics_stop(&u);
 	api_stop(&u);
 	vm_shutdown(&u);
+	network_shutdown(&u);
+	nb_close(u.nb);
 	store_close(u.store);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);

@@ -27,8 +27,10 @@ struct event_base;
 struct event;
 struct store;
 struct api;
+struct service;
 struct vm;
 struct vm_table;
+struct vm_mac_set;
 struct nb;
 struct network;
 struct network_table;
@@ -56,6 +58,7 @@ struct unikd {
 	struct conf cf;
 	struct store *store;
 	struct api *api;
+	struct service *service;	/* systemd notifications */
 
 	struct nb *nb;			/* netbackend handle */
 	TAILQ_HEAD(, network) networks;
@@ -64,6 +67,7 @@ struct unikd {
 	struct event *nb_event;		/* link notifications */
 
 	struct vm_table *vm_table;	/* name -> vm, O(1) */
+	struct vm_mac_set *vm_macs;	/* guest MACs of every NIC (vm-net.c) */
 	struct vm_list vms;		/* in creation order */
 	size_t nvms;
 

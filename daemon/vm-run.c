@@ -18,13 +18,16 @@
 
 #include <event2/event.h>
 
+#include "block.h"
 #include "log.h"
 #include "monitor.h"
 #include "restart.h"
+#include "service.h"
 #include "tender.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm-internal.h"
+#include "vm-net.h"
 
 static void vm_on_hello(void *, pid_t, pid_t, int64_t);
 static void vm_on_error(void *, const char *);
@@ -94,6 +97,31 @@ vm_run_check(struct vm *vm, struct uerr *e)
 	return rc;
 }
 
+/*
+ * Locks the VM's blocks and adds them to the command at their fd numbers.
+ * The tender is then the only holder of each lock (the monitor closes its
+ * copies once the tender runs, unikd when the command is freed), so the
+ * lock lives exactly as long as the tender: it outlives a restart of
+ * unikd and ends when the tender does, however it is killed.
+ */
+static int
+vm_run_blocks(struct vm *vm, struct tender_cmd *cmd, struct uerr *e)
+{
+	int fds[VM_MAX_BLOCKS];
+	size_t i;
+
+	if (cmd->nfds + vm->spec.nblocks > TENDER_MAX_FDS)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': too many devices", vm->spec.name);
+	if (block_lock_vm(vm->u, vm, fds, e) == -1)
+		return -1;
+	for (i = 0; i < vm->spec.nblocks; i++) {
+		cmd->fds[cmd->nfds] = fds[i];
+		cmd->fd_targets[cmd->nfds++] = TENDER_BLOCK_FD(i);
+	}
+	return 0;
+}
+
 int
 vm_run_spawn(struct vm *vm, struct uerr *e)
 {
@@ -120,9 +148,12 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': image %s: %s", vm->spec.name, vm->spec.image,
 		    errno != 0 ? strerror(errno) : "not a regular file");
-	if (d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
-	    &cmd, e) == -1)
+	/* the TAPs first: the command names them */
+	if (vm_net_start(vm, e) == -1)
 		return -1;
+	if (d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
+	    &cmd, e) == -1 || vm_run_blocks(vm, &cmd, e) == -1)
+		goto fail;
 	if (vm_mkdirs(vm, e) == -1)
 		goto fail;
 	vm_path_socket(vm, sock, sizeof(sock));
@@ -166,6 +197,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	return 0;
 fail:
 	tender_cmd_free(&cmd);
+	vm_net_stop(vm);
 	return -1;
 }
 
@@ -179,6 +211,7 @@ vm_run_adopt(struct vm *vm)
 	    &vm->monitor) == 0) {
 		log_info("vm=%s action=adopt pid=%d", vm->spec.name,
 		    (int)vm->pid);
+		vm->adopting = true;
 		if (vm->state == VM_STOPPING) {
 			/* the stop timer died with the previous unikd */
 			vm->stop_requested = true;
@@ -264,6 +297,12 @@ vm_on_hello(void *arg, pid_t pid, pid_t monitor_pid, int64_t started_at)
 	struct vm *vm = arg;
 	bool starting = vm->state == VM_STARTING;
 
+	if (vm->adopting) {
+		log_info("vm=%s action=adopted pid=%d monitor=%d",
+		    vm->spec.name, (int)pid, (int)monitor_pid);
+		vm->adopting = false;
+		service_changed(vm->u);
+	}
 	vm->pid = pid;
 	vm->monitor_pid = monitor_pid;
 	vm->started_at = started_at;
@@ -333,6 +372,8 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 		monitor_free(vm->monitor);
 		vm->monitor = NULL;
 	}
+	vm->adopting = false;
+	vm_net_stop(vm);	/* the TAPs go with the tender */
 	vm->exit_status = tender_exit_status(wstatus);
 	if (reason != NULL)
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
@@ -405,6 +446,8 @@ vm_on_error(void *arg, const char *message)
 		vm->monitor = NULL;
 	}
 	vm->state = VM_FAILED;
+	vm->adopting = false;
+	vm_net_stop(vm);
 	vm->pid = 0;
 	vm->monitor_pid = 0;
 	vm->exit_status = -1;

@@ -23,6 +23,7 @@
 #include "uerr.h"
 #include "unikd.h"
 #include "vm-internal.h"
+#include "vm-net.h"
 
 #define VM_TABLE_SIZE 4096	/* buckets; max_vms defaults to as many */
 
@@ -244,8 +245,18 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 		    vm->spec.name, u->nvms);
 		goto fail;
 	}
+	if (vm_net_check(vm, e) == -1)
+		goto fail;
 	vm->created_at = time(NULL);
 	vm->state = VM_CREATED;
+	/* the VM, its leases and NICs in one transaction */
+	if (store_begin(u->store) == -1) {
+		uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+		    vm->spec.name, store_errmsg(u->store));
+		goto fail;
+	}
+	if (vm_net_lease(vm, e) == -1)
+		goto rollback;
 	spec_json = vm_spec_to_json(&vm->spec);
 	text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(spec_json);
@@ -260,8 +271,16 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 		else
 			uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
 			    vm->spec.name, store_errmsg(u->store));
-		goto fail;
+		goto rollback;
 	}
+	if (vm_net_record(vm, e) == -1)
+		goto rollback;
+	if (store_commit(u->store) == -1) {
+		uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+		    vm->spec.name, store_errmsg(u->store));
+		goto rollback;
+	}
+	vm_net_added(vm);
 	vm_table_insert(u, vm);
 	log_info("vm=%s action=create tender=%s image=%s", vm->spec.name,
 	    vm->spec.tender, vm->spec.image);
@@ -270,6 +289,9 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 	if (start && vm_start(vm, e) == -1)
 		return -1;
 	return 0;
+rollback:
+	vm_net_unlease(vm);	/* in the transaction: memory and rows */
+	store_rollback(u->store);
 fail:
 	vm_free(vm);
 	return -1;
@@ -382,6 +404,7 @@ vm_remove(struct vm *vm, bool force, struct uerr *e)
 		return uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
 		    vm->spec.name, store_errmsg(u->store));
 	vm_run_detach(vm, true);
+	vm_net_remove(vm);
 	vm_console_remove(vm);
 	snprintf(name, sizeof(name), "%s", vm->spec.name);
 	vm_table_remove(u, vm);
@@ -417,6 +440,7 @@ vm_to_json(const struct vm *vm)
 	json_object_set_new(o, "finished_at",
 	    unikd_json_time(vm->finished_at));
 	json_object_set_new(o, "console", json_string(path));
+	json_object_set_new(o, "nics", vm_net_json(vm));
 	return o;
 }
 
@@ -492,6 +516,7 @@ vm_init(struct unikd *u, bool boot)
 		log_warnx("loading VMs: %s", store_errmsg(u->store));
 		return -1;
 	}
+	vm_net_init(u);	/* MACs, TAPs of running VMs, GC of the rest */
 	TAILQ_FOREACH_SAFE(vm, &u->vms, entry, next) {
 		if (vm_is_active(vm))
 			vm_run_adopt(vm);
@@ -521,4 +546,5 @@ vm_shutdown(struct unikd *u)
 	}
 	free(u->vm_table);
 	u->vm_table = NULL;
+	vm_net_shutdown(u);
 }

@@ -56,6 +56,7 @@ struct vm {
 	int64_t restart_at;	/* unix ms of a pending restart, else 0 */
 	bool stop_requested;	/* the exit was asked for through the API */
 	bool restart_requested;	/* start again once stopped (vm_restart) */
+	bool adopting;		/* reconnected; its monitor's hello is due */
 
 	struct unikd *u;
 	struct monitor *monitor;

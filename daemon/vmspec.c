@@ -109,9 +109,10 @@ spec_image(
 	if (image == NULL)
 		return uerr_set(
 		    e, UERR_INVALID, "field 'image': must be a string");
-	if (image[0] != '/')
-		return uerr_set(
-		    e, UERR_INVALID, "field 'image': must be an absolute path");
+	if (image[0] != '/' && !vm_name_valid(image))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'image': must be an image name or an absolute "
+		    "path");
 	if (strlen(image) >= PATH_MAX)
 		return uerr_set(e, UERR_INVALID,
 		    "field 'image': longer than %d bytes", PATH_MAX - 1);
@@ -340,6 +341,22 @@ spec_stop_timeout(
 	return 0;
 }
 
+static int
+spec_nics(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)cf;
+	return vm_spec_nics_parse(s, v, e);
+}
+
+static int
+spec_blocks(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)cf;
+	return vm_spec_blocks_parse(s, v, e);
+}
+
 static const struct spec_field spec_fields[] = {
     {"name", true, spec_name},
     {"tender", true, spec_tender},
@@ -350,10 +367,8 @@ static const struct spec_field spec_fields[] = {
     {"restart", false, spec_restart},
     {"autostart", false, spec_autostart},
     {"stop_timeout", false, spec_stop_timeout},
-    /* Only empty arrays until networking and block devices exist (a
-     * non-empty one is refused in spec_check_devices). */
-    {"nics", false, NULL},
-    {"blocks", false, NULL},
+    {"nics", false, spec_nics},
+    {"blocks", false, spec_blocks},
 };
 
 #define SPEC_NFIELDS (sizeof(spec_fields) / sizeof(spec_fields[0]))
@@ -455,6 +470,26 @@ spec_under_dir(const char *path, const char *dir)
 	return inside;
 }
 
+/* An image pushed with PUT /v1/images/NAME: image.c keeps a link
+ * state_dir/images/names/NAME to the file stored by digest. */
+static int
+spec_check_image_name(struct vm_spec *s, const char *name,
+    const struct conf *cf, struct uerr *e)
+{
+	char link[4096];
+	struct stat st;
+
+	vm_spec_image_link(cf, name, link, sizeof(link));
+	if ((s->image = realpath(link, NULL)) == NULL ||
+	    stat(s->image, &st) == -1 || !S_ISREG(st.st_mode))
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'image': no image named '%s' (push one with "
+		    "PUT /v1/images/%s)", name, name);
+	if ((s->image_name = strdup(name)) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	return 0;
+}
+
 /* The image, symlinks resolved, must be a regular file in an image dir. */
 static int
 spec_check_image(
@@ -465,6 +500,8 @@ spec_check_image(
 	struct stat st;
 	size_t i, off = 0;
 
+	if (image[0] != '/')
+		return spec_check_image_name(s, image, cf, e);
 	if ((s->image = realpath(image, NULL)) == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE, "field 'image': %s: %s",
 		    image, strerror(errno));
@@ -532,15 +569,10 @@ spec_check_cpus(const struct vm_spec *s, struct uerr *e)
 }
 
 static int
-spec_check_devices(const json_t *def, struct uerr *e)
+spec_check_devices(
+    const struct vm_spec *s, const struct conf *cf, struct uerr *e)
 {
-	if (json_array_size(json_object_get(def, "nics")) > 0)
-		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "field 'nics': networking is not available yet");
-	if (json_array_size(json_object_get(def, "blocks")) > 0)
-		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "field 'blocks': block devices are not available yet");
-	return 0;
+	return vm_spec_blocks_check(s, cf, e);
 }
 
 int
@@ -562,7 +594,8 @@ vm_spec_from_json(
 	    spec_check_tender(s, def, cf, &d, e) == -1 ||
 	    spec_check_image(s, def, cf, e) == -1 ||
 	    spec_check_memory(s, d, cf, e) == -1 ||
-	    spec_check_cpus(s, e) == -1 || spec_check_devices(def, e) == -1)
+	    spec_check_cpus(s, e) == -1 ||
+	    spec_check_devices(s, cf, e) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -589,7 +622,7 @@ spec_int_array(const int *v, size_t n)
 json_t *
 vm_spec_to_json(const struct vm_spec *s)
 {
-	json_t *cpus, *args, *codes;
+	json_t *cpus, *args, *codes, *nics = NULL, *blocks = NULL;
 	size_t i;
 
 	cpus = spec_int_array(s->cpus, s->ncpus);
@@ -598,20 +631,26 @@ vm_spec_to_json(const struct vm_spec *s)
 	for (i = 0; args != NULL && i < s->nargs; i++)
 		if (json_array_append_new(args, json_string(s->args[i])) == -1)
 			goto fail;
-	if (cpus == NULL || codes == NULL || args == NULL)
+	if (cpus == NULL || codes == NULL || args == NULL ||
+	    (nics = vm_spec_nics_json(s)) == NULL ||
+	    (blocks = vm_spec_blocks_json(s)) == NULL)
 		goto fail;
 	return json_pack(
-	    "{s:s, s:s, s:s?, s:I, s:o, s:o, s:{s:s, s:I, s:o}, s:b, s:I}",
-	    "name", s->name, "tender", s->tender, "image", s->image, "memory",
+	    "{s:s, s:s, s:s?, s:I, s:o, s:o, s:{s:s, s:I, s:o}, s:b, s:I, "
+	    "s:o, s:o}",
+	    "name", s->name, "tender", s->tender, "image",
+	    s->image_name != NULL ? s->image_name : s->image, "memory",
 	    (json_int_t)s->memory, "cpus", cpus, "args", args, "restart",
 	    "policy", restart_kind_name(s->restart.kind), "max_retries",
 	    (json_int_t)s->restart.max_retries, "exit_codes", codes,
 	    "autostart", (int)s->autostart, "stop_timeout",
-	    (json_int_t)s->stop_timeout);
+	    (json_int_t)s->stop_timeout, "nics", nics, "blocks", blocks);
 fail:
 	json_decref(cpus);
 	json_decref(codes);
 	json_decref(args);
+	json_decref(nics);
+	json_decref(blocks);
 	return NULL;
 }
 
@@ -624,6 +663,8 @@ vm_spec_free(struct vm_spec *s)
 		return;
 	free(s->image);
 	free(s->cpus);
+	free(s->nics);
+	free(s->image_name);
 	if (s->args != NULL) {
 		for (i = 0; i < s->nargs; i++)
 			free(s->args[i]);

@@ -16,8 +16,37 @@
 #define VM_MAX_ARGS 256
 #define VM_MAX_CPUS 1024
 
+#define VM_MAX_NICS 16
+#define VM_NIC_NAME_MAX 32	/* Solo5 device names: alphanumeric */
+
+#define VM_MAX_BLOCKS 16
+#define VM_BLOCK_NAME_MAX 32	/* Solo5 device names: alphanumeric */
+
 struct conf;
 struct uerr;
+
+/* A block attached to the VM: the device name the unikernel declares and
+ * the block (state_dir/blocks/BLOCK.img) behind it (vmspec-blocks.c). */
+struct vm_block {
+	char name[VM_BLOCK_NAME_MAX + 1];
+	char block[VM_NAME_MAX + 1];
+};
+
+/*
+ * A NIC: what the definition says ("nics": name, network, and mac/ip when
+ * given), completed by vm-net.c (generated MAC, leased address, cidr and
+ * gateway) and, while the VM runs, its TAP. The drivers read these to
+ * build the command (--net:NAME=TAP, ${nic.NAME.ip} in args).
+ */
+struct vm_nic {
+	char name[VM_NIC_NAME_MAX + 1];
+	char network[64];
+	char mac[18];		/* "aa:bb:cc:dd:ee:ff", "" until generated */
+	char ip[16];		/* "" when the NIC has no address */
+	char cidr[20];		/* "10.0.0.5/24", "" when none */
+	char gateway[16];	/* the network's gateway, "" when none */
+	char tap[16];		/* the TAP while the VM runs, else "" */
+};
 
 struct vm_spec {
 	char name[VM_NAME_MAX + 1];
@@ -31,6 +60,11 @@ struct vm_spec {
 	struct restart_policy restart;
 	bool autostart;
 	unsigned stop_timeout;	/* seconds */
+	struct vm_nic *nics;	/* "nics", in order (vmspec-nics.c) */
+	size_t nnics;
+	char *image_name;	/* a stored image's name, or NULL (a path) */
+	struct vm_block blocks[VM_MAX_BLOCKS];	/* "blocks", in order */
+	size_t nblocks;
 };
 
 /* [a-z0-9][a-z0-9_-]{0,62} */
@@ -46,5 +80,27 @@ int vm_spec_from_json(struct vm_spec *s, const json_t *def,
     const struct conf *cf, struct uerr *e);
 json_t *vm_spec_to_json(const struct vm_spec *s);
 void vm_spec_free(struct vm_spec *s);
+
+/* vmspec-nics.c: the shape of "nics" (400; a multicast or zero MAC 422).
+ * Networks, uniqueness and addresses are checked by vm-net.c. */
+int vm_spec_nics_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
+/* [{"name", "network", "mac"?, "ip"?}], or NULL */
+json_t *vm_spec_nics_json(const struct vm_spec *s);
+
+/* vmspec-blocks.c: the shape of "blocks" (400: names, duplicates, at most
+ * VM_MAX_BLOCKS), then whether each block exists under cf's state_dir
+ * (422). */
+int vm_spec_blocks_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
+int vm_spec_blocks_check(const struct vm_spec *s, const struct conf *cf,
+    struct uerr *e);
+/* [{"name", "block"}], or NULL */
+json_t *vm_spec_blocks_json(const struct vm_spec *s);
+/* state_dir/blocks/NAME.img and state_dir/images/names/NAME: where
+ * blocks live and how a stored image is found by name (block.c and
+ * image.c keep them there). */
+void vm_spec_block_path(const struct conf *cf, const char *block, char *buf,
+    size_t len);
+void vm_spec_image_link(const struct conf *cf, const char *name, char *buf,
+    size_t len);
 
 #endif

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest.h"
+
 #define TG_NAME "unik-testguest"
 #define TG_VERSION                                                           \
 	"unik-testguest (solo5-spt compatible tender), version v0.1.0 / "    \
@@ -71,7 +73,7 @@ struct guest_args {
 
 static volatile sig_atomic_t got_term;
 
-static void __attribute__((format(printf, 1, 2)))
+void
 say(const char *fmt, ...)
 {
 	va_list ap;
@@ -84,7 +86,7 @@ say(const char *fmt, ...)
 }
 
 /* Tender errors go to stderr, as solo5-spt's do, and exit 1. */
-static void __attribute__((format(printf, 1, 2), noreturn))
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -112,6 +114,8 @@ usage(void)
 	    "  [ --version ] (print version and exit)\n"
 	    "ARGS:\n"
 	    "  --exit-after=SECONDS --exit-code=N --print-every=MS\n"
+	    "  --ipv4=ADDR/PREFIX --ipv4-gateway=ADDR --udp-echo=PORT\n"
+	    "  --udp-to=ADDR:PORT\n"
 	    "  --crash --ignore-term\n");
 	exit(1);
 }
@@ -333,27 +337,26 @@ parse_guest_args(struct guest_args *g, int argc, char **argv, int first)
 	}
 }
 
-/* Where opening the TAPs goes (networking issue); for now: report. */
+/* Opens the TAPs as solo5-spt does (guest-net.c). */
 static void
-guest_nics_attach(const struct guest_tender *t)
+guest_nics_attach(const struct guest_tender *t, struct guest_net *net)
 {
 	size_t i;
 
 	for (i = 0; i < t->n_nics; i++)
-		say("Solo5: net '%s' iface %s mac %s", t->nics[i].name,
-		    t->nics[i].iface,
-		    t->nics[i].mac != NULL ? t->nics[i].mac : "(random)");
+		guest_net_attach(net, t->nics[i].name, t->nics[i].iface,
+		    t->nics[i].mac);
+	guest_net_start(net);
 }
 
-/* Where opening the block files goes (block issue); for now: report. */
+/* Opens each block file as Solo5 does and counts the boot on it. */
 static void
 guest_blocks_attach(const struct guest_tender *t)
 {
 	size_t i;
 
 	for (i = 0; i < t->n_blocks; i++)
-		say("Solo5: block '%s' path %s sector size %lu",
-		    t->blocks[i].name, t->blocks[i].path,
+		guest_block_attach(t->blocks[i].name, t->blocks[i].path,
 		    t->blocks[i].sector_size);
 }
 
@@ -383,7 +386,7 @@ signals_setup(const struct guest_args *g, sigset_t *waitmask)
 	sigdelset(waitmask, SIGTERM);
 }
 
-static int64_t
+int64_t
 now_ns(void)
 {
 	struct timespec ts;
@@ -392,24 +395,11 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Sleeps until deadline (monotonic ns) or a signal. */
-static void
-sleep_until(int64_t deadline, const sigset_t *waitmask)
-{
-	struct timespec ts;
-	int64_t left = deadline - now_ns();
-
-	if (left < 0)
-		left = 0;
-	ts.tv_sec = left / 1000000000;
-	ts.tv_nsec = left % 1000000000;
-	if (ppoll(NULL, 0, &ts, waitmask) == -1 && errno != EINTR)
-		die("ppoll: %s", strerror(errno));
-}
-
-/* Ticks on a fixed schedule (no drift) until exit-after or SIGTERM. */
+/* Ticks on a fixed schedule (no drift) until exit-after or SIGTERM;
+ * the NICs are served while it waits. */
 static int
-guest_run(const struct guest_args *g, const sigset_t *waitmask)
+guest_run(const struct guest_args *g, struct guest_net *net,
+    const sigset_t *waitmask)
 {
 	int64_t start = now_ns(), end = INT64_MAX, next = INT64_MAX;
 	int64_t period = (int64_t)g->print_every_ms * 1000000;
@@ -435,7 +425,7 @@ guest_run(const struct guest_args *g, const sigset_t *waitmask)
 			next += period;
 			continue;
 		}
-		sleep_until(next < end ? next : end, waitmask);
+		guest_net_wait(net, next < end ? next : end, waitmask);
 	}
 }
 
@@ -444,16 +434,18 @@ main(int argc, char **argv)
 {
 	struct guest_tender t;
 	struct guest_args g;
+	struct guest_net *net;
 	sigset_t waitmask;
 	int first, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	first = parse_tender(&t, argc, argv);
 	parse_guest_args(&g, argc, argv, first);
+	net = guest_net_new(argc, argv, first);
 	signals_setup(&g, &waitmask);
 
 	say("Solo5: Memory map: %lu MB addressable", t.mem_mib);
-	guest_nics_attach(&t);
+	guest_nics_attach(&t, net);
 	guest_blocks_attach(&t);
 	say("testguest: booting image %s", t.image);
 	for (i = first; i < argc; i++)
@@ -464,5 +456,5 @@ main(int argc, char **argv)
 		signal(SIGSEGV, SIG_DFL);
 		raise(SIGSEGV);
 	}
-	return guest_run(&g, &waitmask);
+	return guest_run(&g, net, &waitmask);
 }

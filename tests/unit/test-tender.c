@@ -165,6 +165,96 @@ test_solo5_argv(void **state)
 	assert_null(cmd.argv);
 }
 
+/* Two NICs as vm-net.c fills them at start. */
+static void
+nics_fill(struct vm_nic nics[2])
+{
+	memset(nics, 0, 2 * sizeof(*nics));
+	snprintf(nics[0].name, sizeof(nics[0].name), "service");
+	snprintf(nics[0].mac, sizeof(nics[0].mac), "02:aa:00:00:00:01");
+	snprintf(nics[0].ip, sizeof(nics[0].ip), "10.0.0.2");
+	snprintf(nics[0].cidr, sizeof(nics[0].cidr), "10.0.0.2/24");
+	snprintf(nics[0].gateway, sizeof(nics[0].gateway), "10.0.0.1");
+	snprintf(nics[0].tap, sizeof(nics[0].tap), "uk1f");
+	snprintf(nics[1].name, sizeof(nics[1].name), "admin");
+	snprintf(nics[1].mac, sizeof(nics[1].mac), "02:aa:00:00:00:02");
+	snprintf(nics[1].tap, sizeof(nics[1].tap), "uk20");
+}
+
+/* --net:NAME=TAP --net-mac:NAME=MAC per NIC, in order, before "--";
+ * placeholders in the guest's args filled in. */
+static void
+test_solo5_nics(void **state)
+{
+	static const char *const expect[] = {"/usr/lib/solo5/solo5-spt",
+	    "--mem=64", "--net:service=uk1f", "--net-mac:service=02:aa:00:00:00:01",
+	    "--net:admin=uk20", "--net-mac:admin=02:aa:00:00:00:02", "--",
+	    "/srv/unikernels/web.spt", "--ipv4=10.0.0.2/24",
+	    "--ipv4-gateway=10.0.0.1", NULL};
+	static char a1[] = "--ipv4=${nic.service.cidr}";
+	static char a2[] = "--ipv4-gateway=${nic.service.gateway}";
+	static char bad[] = "--ipv4=${nic.nosuch.ip}";
+	char *args[] = {a1, a2, NULL};
+	struct vm_nic nics[2];
+	struct tender_cmd cmd;
+	struct vm_spec s;
+	struct uerr e = {0};
+
+	(void)state;
+	nics_fill(nics);
+	spec_fill(&s, "solo5-spt", 2);
+	s.args = args;
+	s.nics = nics;
+	s.nnics = 2;
+	assert_int_equal(tender_find("solo5-spt")->command(&s, NULL,
+	    "/usr/lib/solo5/solo5-spt", &cmd, &e), 0);
+	assert_argv(&cmd, expect);
+	tender_cmd_free(&cmd);
+
+	args[1] = bad;
+	assert_int_equal(tender_find("solo5-spt")->command(&s, NULL,
+	    "/usr/lib/solo5/solo5-spt", &cmd, &e), -1);
+	assert_int_equal(e.status, 422);
+	assert_non_null(strstr(e.message, "${nic.nosuch.ip}"));
+	assert_null(cmd.argv);
+}
+
+/* The exec template names TAPs and MACs; args get their placeholders. */
+static void
+test_exec_nics(void **state)
+{
+	static const char *const expect[] = {"/usr/bin/runvm",
+	    "--tap=uk1f", "--mac=02:aa:00:00:00:01", "--",
+	    "--ip=10.0.0.2", NULL};
+	static char a1[] = "--ip=${nic.service.ip}";
+	char *args[] = {a1, NULL};
+	struct conf_tender tc = {.name = (char *)"exec",
+	    .path = (char *)"/usr/bin/runvm",
+	    .argv = (char *)"${path} --tap=${nic.service.tap} "
+	                    "--mac=${nic.service.mac} -- ${args}"};
+	struct vm_nic nics[2];
+	struct tender_cmd cmd;
+	struct vm_spec s;
+	struct uerr e = {0};
+
+	(void)state;
+	nics_fill(nics);
+	spec_fill(&s, "exec", 1);
+	s.args = args;
+	s.nics = nics;
+	s.nnics = 2;
+	assert_int_equal(tender_find("exec")->command(&s, &tc,
+	    "/usr/bin/runvm", &cmd, &e), 0);
+	assert_argv(&cmd, expect);
+	tender_cmd_free(&cmd);
+
+	tc.argv = (char *)"${path} --tap=${nic.other.tap}";
+	assert_int_equal(tender_find("exec")->command(&s, &tc,
+	    "/usr/bin/runvm", &cmd, &e), -1);
+	assert_int_equal(e.status, 422);
+	assert_non_null(strstr(e.message, "${nic.other.tap}"));
+}
+
 /* Runs the exec driver with template tmpl (NULL: the default). */
 static int
 exec_run(const char *tmpl, size_t nargs, struct tender_cmd *cmd, struct uerr *e)
@@ -406,6 +496,8 @@ main(void)
 	    cmocka_unit_test(test_exit_status),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_solo5_argv),
+	    cmocka_unit_test(test_solo5_nics),
+	    cmocka_unit_test(test_exec_nics),
 	    cmocka_unit_test(test_exec_template),
 	    cmocka_unit_test(test_exec_template_bad),
 	    cmocka_unit_test(test_cmd_free_closes_fds),

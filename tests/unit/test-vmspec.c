@@ -250,7 +250,7 @@ test_round_trip(void **state)
 	    "[0, 1], \"args\": [\"--ipv4=10.0.0.2/24\", \"x y\"], "
 	    "\"restart\": {\"policy\": \"on-failure\", \"max_retries\": 3, "
 	    "\"exit_codes\": [2, 7]}, \"autostart\": true, "
-	    "\"stop_timeout\": 30}",
+	    "\"stop_timeout\": 30, \"nics\": [], \"blocks\": []}",
 	    fx.image);
 	assert_non_null(want = json_loads(text, 0, NULL));
 	assert_true(json_equal(j1, want));
@@ -284,7 +284,7 @@ test_defaults(void **state)
 	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 64, \"cpus\": [], "
 	    "\"args\": [], \"restart\": {\"policy\": \"no\", "
 	    "\"max_retries\": 0, \"exit_codes\": []}, \"autostart\": false, "
-	    "\"stop_timeout\": 10}",
+	    "\"stop_timeout\": 10, \"nics\": [], \"blocks\": []}",
 	    fx.image);
 	assert_non_null(want = json_loads(text, 0, NULL));
 	assert_true(json_equal(j1, want));
@@ -474,7 +474,7 @@ test_bad_image(void **state)
 		vm_spec_free(&s);
 	}
 	refused_as("image", "\"web.spt\"", 400,
-	    "field 'image': must be an absolute path");
+	    "field 'image': must be an image name or an absolute path");
 	refused_as("image", "\"\"", 400, "field 'image'");
 }
 
@@ -581,10 +581,42 @@ static void
 test_devices(void **state)
 {
 	(void)state;
-	refused_as("nics", "[{\"name\": \"service\", \"network\": \"lan\"}]",
-	    422, "field 'nics': networking is not available yet");
+	struct vm_spec s;
+	json_t *j;
+
+	accepted("nics", "[{\"name\": \"service\", \"network\": \"lan\", "
+	    "\"mac\": \"02:AB:00:00:00:01\", \"ip\": \"10.0.0.5\"}, "
+	    "{\"name\": \"admin0\", \"network\": \"lan\"}]", &s);
+	assert_int_equal(s.nnics, 2);
+	assert_string_equal(s.nics[0].mac, "02:ab:00:00:00:01");
+	assert_string_equal(s.nics[0].ip, "10.0.0.5");
+	assert_string_equal(s.nics[1].mac, "");
+	j = vm_spec_to_json(&s);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "nics"), 0), "mac")), "02:ab:00:00:00:01");
+	assert_null(json_object_get(json_array_get(json_object_get(j, "nics"),
+	    1), "ip"));
+	json_decref(j);
+	vm_spec_free(&s);
+	refused_as("nics", "[{\"name\": \"service\", \"network\": \"a\"}, "
+	    "{\"name\": \"service\", \"network\": \"b\"}]", 400,
+	    "field 'nics[1].name': duplicate NIC name 'service'");
+	refused_as("nics", "[{\"name\": \"my-nic\", \"network\": \"a\"}]",
+	    400, "field 'nics[0].name'");
+	refused_as("nics", "[{\"name\": \"n\"}]", 400,
+	    "field 'nics[0].network'");
+	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
+	    "\"foo\": 1}]", 400, "unknown field 'nics[0].foo'");
+	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
+	    "\"mac\": \"02:00:00:00:00\"}]", 400, "field 'nics[0].mac'");
+	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
+	    "\"mac\": \"01:00:5e:00:00:01\"}]", 422, "multicast");
+	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
+	    "\"mac\": \"00:00:00:00:00:00\"}]", 422, "zero");
+	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
+	    "\"ip\": \"10.0.0.300\"}]", 400, "field 'nics[0].ip'");
 	refused_as("blocks", "[{\"name\": \"storage\", \"block\": \"d1\"}]",
-	    422, "field 'blocks'");
+	    422, "block 'd1' does not exist");
 }
 
 /* A malformed field is reported before a value the host cannot honour. */
