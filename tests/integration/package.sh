@@ -7,15 +7,29 @@
 # bash completion completes `unikctl net <TAB>`, and the installed unikd
 # serves unikctl. Then the package is purged and what it made is removed.
 #
-# It installs packages (its build dependencies, lintian, the .deb) and
-# takes minutes, so it runs only with UNIKD_TEST_PACKAGE=1.
+# It installs packages (its build dependencies and lintian once, the .deb
+# each time) and takes one to two minutes. UNIKD_TEST_PACKAGE=0 skips it;
+# so do a sanitizer build (the package is built without them) and a tree
+# that is not a git work tree (make distcheck), unless
+# UNIKD_TEST_PACKAGE=1.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-if [ "${UNIKD_TEST_PACKAGE:-0}" != 1 ]; then
-	echo "SKIP: set UNIKD_TEST_PACKAGE=1 to build and install the .deb"
-	exit 77
-fi
+case ${UNIKD_TEST_PACKAGE:-auto} in
+0)
+	echo "SKIP: UNIKD_TEST_PACKAGE=0"
+	exit 77 ;;
+1) ;;
+*)
+	if grep -q '^SAN_CFLAGS = .*sanitize' "$top_builddir/Makefile"; then
+		echo "SKIP: a sanitizer build (UNIKD_TEST_PACKAGE=1 forces it)"
+		exit 77
+	fi
+	if [ ! -d "$top_srcdir/.git" ]; then
+		echo "SKIP: not a git work tree (UNIKD_TEST_PACKAGE=1 forces it)"
+		exit 77
+	fi ;;
+esac
 command -v apt-get >/dev/null && command -v dpkg-query >/dev/null || {
 	echo "SKIP: not a Debian system"
 	exit 77
