@@ -6,7 +6,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libevent-dev libjansson-dev libsqlite3-dev libinih-dev
       libcurl4-openssl-dev libcmocka-dev libnl-3-dev libnl-route-3-dev
       libsystemd-dev libnftables-dev
-      curl iproute2 nftables procps python3 util-linux man-db"
+      curl iproute2 iputils-ping nftables procps python3 util-linux man-db"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

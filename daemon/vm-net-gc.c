@@ -84,6 +84,8 @@ gc_present(const struct gc_run *r, const char *tap)
 {
 	struct gc_link key;
 
+	if (r->present.n == 0)
+		return false;
 	snprintf(key.tap, sizeof(key.tap), "%s", tap);
 	return bsearch(&key, r->present.v, r->present.n, sizeof(key),
 	    gc_link_cmp) != NULL;
@@ -215,7 +217,9 @@ vm_net_gc(struct unikd *u, bool dry_run, json_t **removed, struct uerr *e)
 		    store_errmsg(u->store));
 		goto out;
 	}
-	qsort(r.present.v, r.present.n, sizeof(*r.present.v), gc_link_cmp);
+	if (r.present.n > 0)
+		qsort(r.present.v, r.present.n, sizeof(*r.present.v),
+		    gc_link_cmp);
 	gc_sweep(&r, dry_run, *removed);
 	log_info("action=gc dry_run=%d removed=%zu", dry_run,
 	    json_array_size(*removed));

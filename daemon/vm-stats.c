@@ -157,7 +157,8 @@ vm_stats_links_load(struct vm_stats_links *l)
 		l->n = 0;
 		return;
 	}
-	qsort(l->links, l->n, sizeof(*l->links), vm_stats_link_cmp);
+	if (l->n > 0)
+		qsort(l->links, l->n, sizeof(*l->links), vm_stats_link_cmp);
 }
 
 const struct nb_link_stats *

@@ -150,7 +150,8 @@ spec_sort_distinct(int *v, size_t n, int *dup)
 {
 	size_t i;
 
-	qsort(v, n, sizeof(int), spec_int_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(int), spec_int_cmp);
 	for (i = 1; i < n; i++) {
 		if (v[i] == v[i - 1]) {
 			*dup = v[i];

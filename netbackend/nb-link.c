@@ -136,12 +136,15 @@ nb_dump_row(struct nl_msg *msg, void *arg)
 static int
 nb_dump_recv(struct nb *nb, struct nb_dump *d, const char *what)
 {
-	struct nl_cb *cb;
+	struct nl_cb *orig, *cb;
 	int rc;
 
-	if ((cb = nl_cb_clone(nl_socket_get_cb(nb->sk))) == NULL)
+	/* nl_socket_get_cb() takes a reference: give it back */
+	orig = nl_socket_get_cb(nb->sk);
+	cb = nl_cb_clone(orig);
+	nl_cb_put(orig);
+	if (cb == NULL)
 		return nb_fail(nb, ENOMEM, "%s: nl_cb_clone", what);
-	nl_cb_put(nl_socket_get_cb(nb->sk));
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nb_dump_row, d);
 	rc = nl_recvmsgs(nb->sk, cb);
 	nl_cb_put(cb);
