@@ -40,6 +40,13 @@ network_hash(const char *name)
 	return h % NETWORK_TABLE_SIZE;
 }
 
+const char *
+network_nb_failed(struct unikd *u)
+{
+	u->netlink_errors++;
+	return nb_errmsg(u->nb);
+}
+
 struct network *
 network_find(struct unikd *u, const char *name)
 {
@@ -135,19 +142,19 @@ network_bridge_make(
 			return uerr_set(e, UERR_INTERNAL,
 			    "cannot set up bridge "
 			    "'%s': %s",
-			    net->bridge, nb_errmsg(u->nb));
+			    net->bridge, network_nb_failed(u));
 		return 0;
 	}
 	if (errno != ENODEV)
 		return uerr_set(e, UERR_INTERNAL,
 		    "cannot look up link '%s': "
 		    "%s",
-		    net->bridge, nb_errmsg(u->nb));
+		    net->bridge, network_nb_failed(u));
 	if (nb_bridge_create(u->nb, &p) == -1)
 		return uerr_set(e,
 		    errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
 		    "cannot create bridge '%s': %s", net->bridge,
-		    nb_errmsg(u->nb));
+		    network_nb_failed(u));
 	*made = true;
 	return 0;
 }
@@ -206,7 +213,7 @@ network_create(
 		goto fail;
 	if (net->nat && network_nat_make(u, net) == -1) {
 		uerr_set(e, UERR_INTERNAL, "cannot set up NAT for '%s': %s",
-		    net->name, nb_errmsg(u->nb));
+		    net->name, network_nb_failed(u));
 		goto undo;
 	}
 	if (network_store(u, net, e) == -1)
@@ -281,12 +288,12 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 	if (net->nat && nb_nat_remove(u->nb, net->name) == -1 &&
 	    errno != ENOENT)
 		log_warnx("network=%s action=remove-nat error=\"%s\"",
-		    net->name, nb_errmsg(u->nb));
+		    net->name, network_nb_failed(u));
 	if (!net->adopted && nb_link_delete(u->nb, net->bridge) == -1 &&
 	    errno != ENODEV)
 		log_warnx("network=%s bridge=%s action=delete-bridge "
 		          "error=\"%s\"",
-		    net->name, net->bridge, nb_errmsg(u->nb));
+		    net->name, net->bridge, network_nb_failed(u));
 	log_info("network=%s bridge=%s action=remove bridge_kept=%s", net->name,
 	    net->bridge, net->adopted ? "yes" : "no");
 	unikd_event(u, "network.removed", NULL,
@@ -363,12 +370,12 @@ network_restore(struct unikd *u, struct network *net)
 		rc = -1;
 	if (rc == -1) {
 		log_warnx("network=%s bridge=%s action=restore error=\"%s\"",
-		    net->name, net->bridge, nb_errmsg(u->nb));
+		    net->name, net->bridge, network_nb_failed(u));
 		return -1;
 	}
 	if (net->nat && network_nat_make(u, net) == -1) {
 		log_warnx("network=%s action=restore-nat error=\"%s\"",
-		    net->name, nb_errmsg(u->nb));
+		    net->name, network_nb_failed(u));
 		return -1;
 	}
 	return 0;
@@ -426,7 +433,7 @@ network_on_event(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (nb_event_read(u->nb, network_link_changed, u) == 0)
 		return;
-	log_warnx("action=read-link-events error=\"%s\"", nb_errmsg(u->nb));
+	log_warnx("action=read-link-events error=\"%s\"", network_nb_failed(u));
 	/* The socket's buffer overflowed: a deletion may have been missed. */
 	if (errno == ENOBUFS)
 		network_restore_all(u);

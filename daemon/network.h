@@ -42,6 +42,9 @@ int network_init(struct unikd *);
 void network_shutdown(struct unikd *);
 
 struct network *network_find(struct unikd *, const char *name);
+/* Counts a failed netbackend call (unikd_netlink_errors_total) and
+ * returns its message, for the log line or the client's error. */
+const char *network_nb_failed(struct unikd *);
 /* POST /v1/networks; validated before anything is made. */
 int network_create(struct unikd *, const json_t *def, struct network **out,
     struct uerr *e);

@@ -153,7 +153,7 @@ vm_net_tap_delete(struct unikd *u, const char *tap, const char *vm,
 	if (u->nb != NULL && nb_link_delete(u->nb, tap) == -1 &&
 	    errno != ENODEV) {
 		log_warnx("vm=%s nic=%s tap=%s action=delete error=\"%s\"", vm,
-		    nic, tap, nb_errmsg(u->nb));
+		    nic, tap, network_nb_failed(u));
 		return -1;
 	}
 	if (store_link_delete(u->store, tap) == -1)
@@ -209,7 +209,7 @@ vm_net_gc(struct unikd *u, bool dry_run, json_t **removed, struct uerr *e)
 	}
 	if (nb_link_foreach(u->nb, gc_on_link, &r) != 0) {
 		uerr_set(e, UERR_INTERNAL, "cannot list the links: %s",
-		    nb_errmsg(u->nb));
+		    network_nb_failed(u));
 		goto out;
 	}
 	if (store_link_foreach(u->store, gc_on_row, &r.ledger) != 0) {

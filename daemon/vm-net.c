@@ -354,7 +354,7 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 			    "vm '%s': nic '%s': cannot make TAP %s on bridge "
 			    "%s: %s",
 			    vm->spec.name, n->name, tap, net->bridge,
-			    nb_errmsg(u->nb));
+			    network_nb_failed(u));
 	}
 	return uerr_set(e, UERR_INTERNAL,
 	    "vm '%s': nic '%s': cannot make a TAP: %s", vm->spec.name, n->name,
@@ -491,7 +491,7 @@ vm_net_reattach(struct unikd *u, struct network *net)
 				log_warnx("vm=%s nic=%s tap=%s action=attach "
 				    "bridge=%s error=\"%s\"", vm->spec.name,
 				    n->name, n->tap, net->bridge,
-				    nb_errmsg(u->nb));
+				    network_nb_failed(u));
 			else
 				log_info("vm=%s nic=%s tap=%s action=attach "
 				    "bridge=%s", vm->spec.name, n->name, n->tap,

@@ -14,6 +14,7 @@
 
 #include "block.h"
 #include "log.h"
+#include "network.h"
 #include "unikd.h"
 #include "vm-stats.h"
 #include "vm.h"
@@ -153,7 +154,7 @@ vm_stats_links_load(struct vm_stats_links *l)
 		return;
 	if (nb_link_stats_foreach(l->u->nb, vm_stats_link_add, l) != 0) {
 		log_warnx(
-		    "action=link-stats error=\"%s\"", nb_errmsg(l->u->nb));
+		    "action=link-stats error=\"%s\"", network_nb_failed(l->u));
 		l->n = 0;
 		return;
 	}
