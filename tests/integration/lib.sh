@@ -218,6 +218,41 @@ wait_for() {
 	fail "timed out after ${t}s waiting for $what"
 }
 
+# The tender (nobody) opens its TAP through /dev/net/tun, which is 0666
+# on a stock system; some containers make it 0600: open it up for the
+# test and put the mode back in cleanup.
+tun_open_to_tender() {
+	local mode
+	mode=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
+	[ "$mode" = 666 ] && return 0
+	chmod 0666 /dev/net/tun || fail "cannot chmod /dev/net/tun"
+	CLEANUP_HOOKS+=("chmod $mode /dev/net/tun")
+}
+
+# netns_add NAME: makes network namespace NAME, deleted in cleanup.
+netns_add() {
+	ip netns add "$1" || fail "cannot make network namespace $1"
+	CLEANUP_HOOKS+=("ip netns del $1 2>/dev/null")
+}
+
+# unikd_netns NAME: makes namespace NAME as $NS, where unikd will run
+# (UNIKD_NETNS) and where nsip, has_link and link_field look.
+unikd_netns() {
+	NS=$1
+	netns_add "$NS"
+	UNIKD_NETNS=$NS
+}
+nsip() {
+	ip -n "$NS" "$@"
+}
+has_link() {
+	nsip link show dev "$1" >/dev/null 2>&1
+}
+# link_field LINK EXPR: from `ip -j -d link show` in $NS, d being the link.
+link_field() {
+	nsip -j -d link show dev "$1" | jget "(lambda d: $2)(d[0])"
+}
+
 # UNIKD_NETNS=NS runs unikd in network namespace NS (`ip netns exec`
 # execs it: $UNIKD_PID is unikd's pid), so its bridges, TAPs and NAT
 # stay there; the socket is a file, so unikctl works from here.

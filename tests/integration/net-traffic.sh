@@ -15,31 +15,15 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-# The tender (nobody) opens its TAP through /dev/net/tun, which is 0666
-# on a stock system; some containers make it 0600: open it up meanwhile.
-tun_mode=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
-if [ "$tun_mode" != 666 ]; then
-	chmod 0666 /dev/net/tun || fail "cannot chmod /dev/net/tun"
-	CLEANUP_HOOKS+=("chmod $tun_mode /dev/net/tun")
-fi
-NS=uk-nt-$$
+tun_open_to_tender
+unikd_netns uk-nt-$$
 OUT=uk-nt-out-$$
-ip netns add "$NS" || fail "cannot make network namespace $NS"
-CLEANUP_HOOKS+=("ip netns del $NS 2>/dev/null")
-ip netns add "$OUT" || fail "cannot make network namespace $OUT"
-CLEANUP_HOOKS+=("ip netns del $OUT 2>/dev/null")
-UNIKD_NETNS=$NS
+netns_add "$OUT"
 
-nsip() {
-	ip -n "$NS" "$@"
-}
 in_ns() {	# NETNS CMD...
 	local ns=$1
 	shift
 	ip netns exec "$ns" "$@"
-}
-link_field() {	# LINK EXPR: from `ip -j -d link show` in $NS, d the link
-	nsip -j -d link show dev "$1" | jget "(lambda d: $2)(d[0])"
 }
 nic_get() {	# VM FIELD: of the VM's first NIC
 	vm_get "$1" "d['nics'][0]['$2']"

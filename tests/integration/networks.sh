@@ -15,20 +15,7 @@ command -v nft >/dev/null || {
 	echo "SKIP: the nft command (package nftables) is needed"
 	exit 77
 }
-NS=uk-networks-$$
-ip netns add "$NS" || fail "cannot make network namespace $NS"
-CLEANUP_HOOKS+=("ip netns del $NS 2>/dev/null")
-UNIKD_NETNS=$NS
-nsip() {
-	ip -n "$NS" "$@"
-}
-has_link() {
-	nsip link show dev "$1" >/dev/null 2>&1
-}
-# link_field LINK EXPR: from `ip -j -d link show`, d being the link.
-link_field() {
-	nsip -j -d link show dev "$1" | jget "(lambda d: $2)(d[0])"
-}
+unikd_netns uk-networks-$$
 has_addr() {	# LINK ADDR/PREFIX
 	nsip -br addr show dev "$1" 2>/dev/null | grep -qw "$2"
 }

@@ -6,15 +6,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-tun_mode=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
-if [ "$tun_mode" != 666 ]; then
-	chmod 0666 /dev/net/tun || fail "cannot chmod /dev/net/tun"
-	CLEANUP_HOOKS+=("chmod $tun_mode /dev/net/tun")
-fi
-NS=uk-nicstats-$$
-ip netns add "$NS" || fail "cannot make network namespace $NS"
-CLEANUP_HOOKS+=("ip netns del $NS 2>/dev/null")
-UNIKD_NETNS=$NS
+tun_open_to_tender
+unikd_netns uk-nicstats-$$
 CHECK="$PY $top_srcdir/tests/integration/metrics-check.py"
 
 start_unikd

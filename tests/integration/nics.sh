@@ -10,27 +10,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-# The tender (nobody) opens its TAP through /dev/net/tun, which is 0666
-# on a stock system; some containers make it 0600: open it up meanwhile.
-tun_mode=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
-if [ "$tun_mode" != 666 ]; then
-	chmod 0666 /dev/net/tun || fail "cannot chmod /dev/net/tun"
-	CLEANUP_HOOKS+=("chmod $tun_mode /dev/net/tun")
-fi
-NS=uk-nics-$$
-ip netns add "$NS" || fail "cannot make network namespace $NS"
-CLEANUP_HOOKS+=("ip netns del $NS 2>/dev/null")
-UNIKD_NETNS=$NS
-nsip() {
-	ip -n "$NS" "$@"
-}
-has_link() {
-	nsip link show dev "$1" >/dev/null 2>&1
-}
-# link_field LINK EXPR: from `ip -j -d link show`, d being the link.
-link_field() {
-	nsip -j -d link show dev "$1" | jget "(lambda d: $2)(d[0])"
-}
+tun_open_to_tender
+unikd_netns uk-nics-$$
 # The TAPs in the namespace, sorted, one a line.
 taps() {
 	nsip -j -d link show type tun 2>/dev/null |
