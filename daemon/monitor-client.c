@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "monitor-io.h"
 #include "monitor-proto.h"
 #include "monitor.h"
 
@@ -252,52 +253,6 @@ monitor_spec_text(const struct monitor_spec *spec)
 	return text;
 }
 
-/* Sends MON_SPEC with the fds as SCM_RIGHTS. */
-static int
-monitor_send_spec(int fd, const char *text, const struct monitor_spec *spec)
-{
-	char type = MON_SPEC;
-	struct iovec iov[2] = {
-	    {.iov_base = &type, .iov_len = 1},
-	    {.iov_base = (void *)text, .iov_len = strlen(text)},
-	};
-	union {
-		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	if (spec->nfds > 0) {
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.b;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * spec->nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * spec->nfds);
-		memcpy(CMSG_DATA(c), spec->fds, sizeof(int) * spec->nfds);
-	}
-	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	return n == -1 ? -1 : 0;
-}
-
-/* Closes every fd from first up, in a forked child. */
-static void
-monitor_close_from(int first)
-{
-	long max, fd;
-
-	if (close_range((unsigned)first, ~0U, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	for (fd = first; fd < (max > 0 ? max : 65536); fd++)
-		close((int)fd);
-}
-
 /* In the first child: detach, fork the monitor and exit at once. */
 static __attribute__((noreturn)) void
 monitor_child(int sock, const struct monitor_spec *spec)
@@ -319,7 +274,7 @@ monitor_child(int sock, const struct monitor_spec *spec)
 	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 ||
 	    dup2(nul, 2) == -1)
 		_exit(127);
-	monitor_close_from(MON_SPEC_FD + 1);
+	mon_io_close_from(MON_SPEC_FD + 1);
 	execv(spec->monitor_path, argv);
 	_exit(127);
 }
@@ -389,7 +344,8 @@ monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
 	sv[1] = -1;
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	if (monitor_send_spec(sv[0], text, spec) == -1) {
+	if (mon_io_send(sv[0], MON_SPEC, text, strlen(text), spec->fds,
+	        spec->nfds, 0) == -1) {
 		snprintf(err, errlen, "cannot send the spec to %s: %s",
 		    spec->monitor_path, strerror(errno));
 		goto fail;

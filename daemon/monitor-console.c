@@ -19,24 +19,7 @@
 #include "console-index.h"
 #include "log.h"
 #include "monitor-console.h"
-
-static int
-mon_console_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "monitor-io.h"
 
 static int64_t
 mon_console_now_ms(void)
@@ -135,7 +118,7 @@ mon_console_index(struct mon_console *c, int64_t ms)
 
 	if (c->idx_fd == -1)
 		return;
-	if (mon_console_write_all(c->idx_fd, &rec, sizeof(rec)) == -1) {
+	if (mon_io_write_all(c->idx_fd, &rec, sizeof(rec)) == -1) {
 		log_warn("vm=%s action=write file=console index", c->vm);
 		close(c->idx_fd);
 		c->idx_fd = -1;
@@ -161,7 +144,7 @@ mon_console_append(struct mon_console *c, const char *buf, size_t len)
 		if (c->max > 0 && n > c->max - c->log_size)
 			n = (size_t)(c->max - c->log_size);
 		mon_console_index(c, now);
-		if (mon_console_write_all(c->log_fd, buf, n) == -1) {
+		if (mon_io_write_all(c->log_fd, buf, n) == -1) {
 			/* Disk full: the bytes are lost, the VM runs on. */
 			log_warn("vm=%s action=write file=%s", c->vm, c->path);
 			return;

@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,10 +19,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,99 +32,8 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "monitor-console.h"
-#include "monitor-proto.h"
-
-#define MON_MAX_CLIENTS 32
-#define MON_MAX_TARGET 1023 /* highest fd number a tender may get */
-
-struct mon_spec {
-	json_t *json; /* owns the strings below */
-	const char *vm;
-	char **argv;
-	char **env;
-	int fds[MON_MAX_FDS];
-	int targets[MON_MAX_FDS];
-	size_t nfds;
-	uid_t uid;
-	gid_t gid;
-	cpu_set_t cpus;
-	size_t ncpus;
-	const char *console;
-	uint64_t console_max; /* 0: never rotate */
-	unsigned console_files;
-	const char *socket;
-	const char *exit_file;
-};
-
-struct mon {
-	struct mon_spec spec;
-	int listen_fd;
-	int sig_fd;
-	int pipe_fd; /* read end of the tender's stdout+stderr */
-	struct mon_console console;
-	pid_t pid;
-	int64_t started_at;
-	int clients[MON_MAX_CLIENTS];
-	size_t nclients;
-};
-
-/* What the tender child reports on the error pipe when it cannot exec. */
-enum tender_stage {
-	STAGE_EXEC,
-	STAGE_AFFINITY,
-	STAGE_FDS,
-	STAGE_CREDS,
-	STAGE_PRIVS,
-};
-
-struct tender_failure {
-	int stage;
-	int err;
-};
-
-static const char *const tender_stage_names[] = {
-    [STAGE_EXEC] = "exec",
-    [STAGE_AFFINITY] = "cannot set CPU affinity",
-    [STAGE_FDS] = "cannot set up fds",
-    [STAGE_CREDS] = "cannot change uid/gid",
-    [STAGE_PRIVS] = "cannot set no_new_privs/pdeathsig",
-};
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Sends one packet: the type byte, then the payload. */
-static int
-mon_send(int fd, char type, const void *buf, size_t len, int flags)
-{
-	struct iovec iov[2] = {
-	    {.iov_base = &type, .iov_len = 1},
-	    {.iov_base = (void *)buf, .iov_len = len},
-	};
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-	ssize_t n;
-
-	do
-		n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	return n == -1 ? -1 : 0;
-}
+#include "monitor-internal.h"
+#include "monitor-io.h"
 
 static int
 mon_send_json(int fd, char type, json_t *obj, int flags)
@@ -140,7 +46,7 @@ mon_send_json(int fd, char type, json_t *obj, int flags)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = mon_send(fd, type, text, strlen(text), flags);
+	rc = mon_io_send(fd, type, text, strlen(text), NULL, 0, flags);
 	free(text);
 	json_decref(obj);
 	return rc;
@@ -219,8 +125,8 @@ console_read(struct mon *m)
 	mon_console_append(&m->console, buf, (size_t)n);
 	/* A client that does not keep up misses chunks; never block. */
 	for (i = 0; i < m->nclients; i++)
-		mon_send(
-		    m->clients[i], MON_OUTPUT, buf, (size_t)n, MSG_DONTWAIT);
+		mon_io_send(m->clients[i], MON_OUTPUT, buf, (size_t)n, NULL, 0,
+		    MSG_DONTWAIT);
 	return n;
 }
 
@@ -278,11 +184,13 @@ exit_send(int fd, const char *text)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 
-	if (mon_send(fd, MON_EXIT, text, strlen(text), MSG_DONTWAIT) == 0 ||
+	if (mon_io_send(
+	        fd, MON_EXIT, text, strlen(text), NULL, 0, MSG_DONTWAIT) == 0 ||
 	    errno != EAGAIN)
 		return;
 	if (poll(&pfd, 1, 1000) == 1)
-		mon_send(fd, MON_EXIT, text, strlen(text), MSG_DONTWAIT);
+		mon_io_send(
+		    fd, MON_EXIT, text, strlen(text), NULL, 0, MSG_DONTWAIT);
 }
 
 /* Writes the exit record atomically: tmp file, fsync, rename. */
@@ -299,7 +207,7 @@ exit_write(const char *path, const char *text)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1) {
+	if (mon_io_write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1) {
 		close(fd);
 		unlink(tmp);
 		return -1;
@@ -410,135 +318,6 @@ mon_abort(struct mon *m, const char *msg)
 	exit(1);
 }
 
-/* Fills an array of strings pointing into the JSON; NULL-terminated. */
-static char **
-spec_strings(json_t *arr)
-{
-	char **v;
-	size_t i;
-
-	if (!json_is_array(arr) ||
-	    (v = calloc(json_array_size(arr) + 1, sizeof(*v))) == NULL)
-		return NULL;
-	for (i = 0; i < json_array_size(arr); i++) {
-		if (!json_is_string(json_array_get(arr, i))) {
-			free(v);
-			return NULL;
-		}
-		v[i] = (char *)json_string_value(json_array_get(arr, i));
-	}
-	return v;
-}
-
-static int
-spec_ints(json_t *arr, int *out, size_t max, size_t *n, int lo, int hi)
-{
-	json_int_t v;
-	size_t i;
-
-	if (!json_is_array(arr) || json_array_size(arr) > max)
-		return -1;
-	for (i = 0; i < json_array_size(arr); i++) {
-		if (!json_is_integer(json_array_get(arr, i)))
-			return -1;
-		v = json_integer_value(json_array_get(arr, i));
-		if (v < lo || v > hi)
-			return -1;
-		out[i] = (int)v;
-	}
-	*n = i;
-	return 0;
-}
-
-static int
-spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
-    char *err, size_t errlen)
-{
-	json_t *argv, *env, *fds, *cpus;
-	json_int_t uid, gid, cmax, cfiles;
-	int cpu[CPU_SETSIZE];
-	size_t i, j, n;
-
-	sp->json = json_loadb(text, len, 0, NULL);
-	if (json_unpack(sp->json,
-	        "{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s,"
-	        " s:I, s:I, s:s, s:s}",
-	        "vm", &sp->vm, "argv", &argv, "env", &env, "fds", &fds, "uid",
-	        &uid, "gid", &gid, "cpus", &cpus, "console", &sp->console,
-	        "console_max", &cmax, "console_files", &cfiles, "socket",
-	        &sp->socket, "exit_file", &sp->exit_file) == -1)
-		goto bad;
-	sp->argv = spec_strings(argv);
-	sp->env = spec_strings(env);
-	if (sp->argv == NULL || sp->argv[0] == NULL || sp->argv[0][0] == '\0' ||
-	    sp->env == NULL || uid < 0 || uid > UINT32_MAX - 1 || gid < 0 ||
-	    gid > UINT32_MAX - 1 || cmax < 0 || cfiles < 0 || cfiles > 1000)
-		goto bad;
-	if (spec_ints(fds, sp->targets, MON_MAX_FDS, &n, 3, MON_MAX_TARGET) ||
-	    n != nfds)
-		goto bad;
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (sp->targets[i] == sp->targets[j])
-				goto bad;
-	if (spec_ints(cpus, cpu, CPU_SETSIZE, &sp->ncpus, 0, CPU_SETSIZE - 1))
-		goto bad;
-	CPU_ZERO(&sp->cpus);
-	for (i = 0; i < sp->ncpus; i++)
-		CPU_SET(cpu[i], &sp->cpus);
-	sp->nfds = n;
-	sp->uid = (uid_t)uid;
-	sp->gid = (gid_t)gid;
-	sp->console_max = (uint64_t)cmax;
-	sp->console_files = (unsigned)cfiles;
-	return 0;
-bad:
-	snprintf(err, errlen, "invalid spec (%zu fds received)", nfds);
-	return -1;
-}
-
-/* Receives MON_SPEC and the device fds on the spec socket. */
-static int
-spec_recv(struct mon_spec *sp, char *err, size_t errlen)
-{
-	char buf[MON_MSG_MAX];
-	union {
-		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr msg = {.msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = ctl.b,
-	    .msg_controllen = sizeof(ctl.b)};
-	struct cmsghdr *c;
-	size_t k, nfds = 0;
-	ssize_t n;
-
-	do
-		n = recvmsg(MON_SPEC_FD, &msg, MSG_CMSG_CLOEXEC);
-	while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		snprintf(err, errlen, "cannot receive spec: %s",
-		    n == 0 ? "connection closed" : strerror(errno));
-		return -1;
-	}
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
-		            nfds < MON_MAX_FDS;
-		     k++)
-			memcpy(&sp->fds[nfds++], CMSG_DATA(c) + k * sizeof(int),
-			    sizeof(int));
-	}
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || buf[0] != MON_SPEC) {
-		snprintf(err, errlen, "invalid spec message");
-		return -1;
-	}
-	return spec_parse(sp, buf + 1, (size_t)n - 1, nfds, err, errlen);
-}
-
 static int
 listen_open(const char *path)
 {
@@ -576,146 +355,6 @@ listen_open(const char *path)
 		return -1;
 	}
 	return fd;
-}
-
-/* Closes every fd from first up. */
-static void
-close_from(int first)
-{
-	long max, fd;
-
-	if (close_range((unsigned)first, ~0U, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	for (fd = first; fd < (max > 0 ? max : 65536); fd++)
-		close((int)fd);
-}
-
-/*
- * In the child: puts the devices at their targets, /dev/null on stdin,
- * the console pipe on stdout and stderr, keeps the error pipe (CLOEXEC)
- * just above the targets, and closes the rest.
- */
-static int
-tender_fds(const struct mon_spec *sp, int out_w, int *err_w)
-{
-	int src[MON_MAX_FDS], top = 2, nul, out, errp, fd;
-	size_t i;
-
-	for (i = 0; i < sp->nfds; i++)
-		if (sp->targets[i] > top)
-			top = sp->targets[i];
-	/* Everything moves above the targets first, so no dup2 below
-	 * overwrites an fd still to be placed. */
-	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    (nul = fcntl(nul, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
-	    (out = fcntl(out_w, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
-	    (errp = fcntl(*err_w, F_DUPFD_CLOEXEC, top + 2)) == -1)
-		return -1;
-	for (i = 0; i < sp->nfds; i++)
-		if ((src[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, top + 2)) ==
-		    -1)
-			return -1;
-	for (i = 0; i < sp->nfds; i++)
-		if (dup2(src[i], sp->targets[i]) == -1)
-			return -1;
-	if (dup2(nul, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
-	    dup3(errp, top + 1, O_CLOEXEC) == -1)
-		return -1;
-	*err_w = top + 1;
-	for (fd = 3; fd <= top; fd++) {
-		for (i = 0; i < sp->nfds && sp->targets[i] != fd; i++)
-			;
-		if (i == sp->nfds)
-			close(fd);
-	}
-	close_from(top + 2);
-	return 0;
-}
-
-static __attribute__((noreturn)) void
-tender_fail(int err_w, int stage)
-{
-	struct tender_failure f = {.stage = stage, .err = errno};
-
-	write_all(err_w, &f, sizeof(f));
-	_exit(127);
-}
-
-/* The tender child, between fork and exec. */
-static __attribute__((noreturn)) void
-tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
-{
-	sigset_t none;
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	setpgid(0, 0);
-	if (sp->ncpus > 0 &&
-	    sched_setaffinity(0, sizeof(sp->cpus), &sp->cpus) == -1)
-		tender_fail(err_w, STAGE_AFFINITY);
-	if (tender_fds(sp, out_w, &err_w) == -1)
-		tender_fail(err_w, STAGE_FDS);
-	if (geteuid() == 0 &&
-	    (setgroups(0, NULL) == -1 || setgid(sp->gid) == -1 ||
-	        setuid(sp->uid) == -1))
-		tender_fail(err_w, STAGE_CREDS);
-	/* After the uid change, which clears the parent-death signal. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
-		tender_fail(err_w, STAGE_PRIVS);
-	if (getppid() != monitor)
-		_exit(127); /* the monitor died already */
-	execve(sp->argv[0], sp->argv, sp->env);
-	tender_fail(err_w, STAGE_EXEC);
-}
-
-/* Forks and execs the tender; waits until the exec succeeded or failed. */
-static int
-tender_start(struct mon *m, char *err, size_t errlen)
-{
-	struct tender_failure f;
-	int out[2], errp[2];
-	pid_t me = getpid();
-	ssize_t n;
-	size_t i;
-
-	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	m->started_at = time(NULL);
-	if ((m->pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (m->pid == 0)
-		tender_child(&m->spec, out[1], errp[1], me);
-	setpgid(m->pid, m->pid); /* so kill(-pid) works at once */
-	close(out[1]);
-	close(errp[1]);
-	for (i = 0; i < m->spec.nfds; i++)
-		close(m->spec.fds[i]);
-	m->pipe_fd = out[0];
-	fcntl(m->pipe_fd, F_SETFL, O_NONBLOCK);
-	do
-		n = read(errp[0], &f, sizeof(f));
-	while (n == -1 && errno == EINTR);
-	close(errp[0]);
-	if (n != (ssize_t)sizeof(f))
-		return 0;
-	waitpid(m->pid, NULL, 0);
-	if (f.stage == STAGE_EXEC)
-		snprintf(err, errlen, "cannot start %s: %s", m->spec.argv[0],
-		    strerror(f.err));
-	else
-		snprintf(err, errlen, "cannot start %s: %s: %s",
-		    m->spec.argv[0], tender_stage_names[f.stage],
-		    strerror(f.err));
-	return -1;
 }
 
 /* Checks the credentials, opens the console log and the socket. */
@@ -773,9 +412,9 @@ main(int argc, char **argv)
 		fatal("signalfd");
 	if (fcntl(MON_SPEC_FD, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("spec socket fd %d", MON_SPEC_FD);
-	if (spec_recv(&m.spec, err, sizeof(err)) == -1 ||
+	if (mon_spec_recv(&m.spec, err, sizeof(err)) == -1 ||
 	    mon_prepare(&m, err, sizeof(err)) == -1 ||
-	    tender_start(&m, err, sizeof(err)) == -1)
+	    mon_tender_start(&m, err, sizeof(err)) == -1)
 		mon_abort(&m, err);
 	log_info("vm=%s pid=%d action=start tender=%s", m.spec.vm, (int)m.pid,
 	    m.spec.argv[0]);

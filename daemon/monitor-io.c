@@ -1,0 +1,80 @@
+/*
+ * Plain fd I/O shared by unikd-monitor and unikd's monitor client
+ * (monitor-io.h).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor-io.h"
+#include "monitor-proto.h"
+
+int
+mon_io_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+mon_io_send(int fd, char type, const void *buf, size_t len, const int *fds,
+    size_t nfds, int flags)
+{
+	struct iovec iov[2] = {
+	    {.iov_base = &type, .iov_len = 1},
+	    {.iov_base = (void *)buf, .iov_len = len},
+	};
+	union {
+		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (nfds > MON_MAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nfds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.b;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+void
+mon_io_close_from(int first)
+{
+	long max, fd;
+
+	if (close_range((unsigned)first, ~0U, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = first; fd < (max > 0 ? max : 65536); fd++)
+		close((int)fd);
+}

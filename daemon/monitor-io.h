@@ -1,0 +1,24 @@
+/*
+ * Plain fd I/O shared by unikd-monitor and unikd's side of the monitor
+ * (monitor-client.c): whole writes, one protocol packet (monitor-proto.h)
+ * with the fds it carries, and closing every fd above a number before an
+ * exec.
+ */
+#ifndef UNIKD_MONITOR_IO_H
+#define UNIKD_MONITOR_IO_H
+
+#include <stddef.h>
+
+/* Writes all len bytes of buf, going on after EINTR; -1 with errno. */
+int mon_io_write_all(int fd, const void *buf, size_t len);
+/*
+ * Sends one packet: the type byte, then len bytes of buf, with nfds fds
+ * (at most MON_MAX_FDS) as SCM_RIGHTS. flags go to sendmsg(), which never
+ * raises SIGPIPE. -1 with errno.
+ */
+int mon_io_send(int fd, char type, const void *buf, size_t len, const int *fds,
+    size_t nfds, int flags);
+/* Closes every fd from first up. */
+void mon_io_close_from(int first);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * unikd-monitor's start of the tender: the spec from unikd (MON_SPEC with
+ * the device fds), then fork, fds at their target numbers, CPU affinity,
+ * the tender user's uid/gid, no_new_privs, and exec. The child reports a
+ * failure before exec on a CLOEXEC pipe, so the monitor can tell unikd
+ * why the tender did not start.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "monitor-internal.h"
+#include "monitor-io.h"
+
+/* What the tender child reports on the error pipe when it cannot exec. */
+enum tender_stage {
+	STAGE_EXEC,
+	STAGE_AFFINITY,
+	STAGE_FDS,
+	STAGE_CREDS,
+	STAGE_PRIVS,
+};
+
+struct tender_failure {
+	int stage;
+	int err;
+};
+
+static const char *const tender_stage_names[] = {
+    [STAGE_EXEC] = "exec",
+    [STAGE_AFFINITY] = "cannot set CPU affinity",
+    [STAGE_FDS] = "cannot set up fds",
+    [STAGE_CREDS] = "cannot change uid/gid",
+    [STAGE_PRIVS] = "cannot set no_new_privs/pdeathsig",
+};
+
+/* Fills an array of strings pointing into the JSON; NULL-terminated. */
+static char **
+spec_strings(json_t *arr)
+{
+	char **v;
+	size_t i;
+
+	if (!json_is_array(arr) ||
+	    (v = calloc(json_array_size(arr) + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < json_array_size(arr); i++) {
+		if (!json_is_string(json_array_get(arr, i))) {
+			free(v);
+			return NULL;
+		}
+		v[i] = (char *)json_string_value(json_array_get(arr, i));
+	}
+	return v;
+}
+
+static int
+spec_ints(json_t *arr, int *out, size_t max, size_t *n, int lo, int hi)
+{
+	json_int_t v;
+	size_t i;
+
+	if (!json_is_array(arr) || json_array_size(arr) > max)
+		return -1;
+	for (i = 0; i < json_array_size(arr); i++) {
+		if (!json_is_integer(json_array_get(arr, i)))
+			return -1;
+		v = json_integer_value(json_array_get(arr, i));
+		if (v < lo || v > hi)
+			return -1;
+		out[i] = (int)v;
+	}
+	*n = i;
+	return 0;
+}
+
+static int
+spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
+    char *err, size_t errlen)
+{
+	json_t *argv, *env, *fds, *cpus;
+	json_int_t uid, gid, cmax, cfiles;
+	int cpu[CPU_SETSIZE];
+	size_t i, j, n;
+
+	sp->json = json_loadb(text, len, 0, NULL);
+	if (json_unpack(sp->json,
+	        "{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s,"
+	        " s:I, s:I, s:s, s:s}",
+	        "vm", &sp->vm, "argv", &argv, "env", &env, "fds", &fds, "uid",
+	        &uid, "gid", &gid, "cpus", &cpus, "console", &sp->console,
+	        "console_max", &cmax, "console_files", &cfiles, "socket",
+	        &sp->socket, "exit_file", &sp->exit_file) == -1)
+		goto bad;
+	sp->argv = spec_strings(argv);
+	sp->env = spec_strings(env);
+	if (sp->argv == NULL || sp->argv[0] == NULL || sp->argv[0][0] == '\0' ||
+	    sp->env == NULL || uid < 0 || uid > UINT32_MAX - 1 || gid < 0 ||
+	    gid > UINT32_MAX - 1 || cmax < 0 || cfiles < 0 || cfiles > 1000)
+		goto bad;
+	if (spec_ints(fds, sp->targets, MON_MAX_FDS, &n, 3, MON_MAX_TARGET) ||
+	    n != nfds)
+		goto bad;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (sp->targets[i] == sp->targets[j])
+				goto bad;
+	if (spec_ints(cpus, cpu, CPU_SETSIZE, &sp->ncpus, 0, CPU_SETSIZE - 1))
+		goto bad;
+	CPU_ZERO(&sp->cpus);
+	for (i = 0; i < sp->ncpus; i++)
+		CPU_SET(cpu[i], &sp->cpus);
+	sp->nfds = n;
+	sp->uid = (uid_t)uid;
+	sp->gid = (gid_t)gid;
+	sp->console_max = (uint64_t)cmax;
+	sp->console_files = (unsigned)cfiles;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid spec (%zu fds received)", nfds);
+	return -1;
+}
+
+int
+mon_spec_recv(struct mon_spec *sp, char *err, size_t errlen)
+{
+	char buf[MON_MSG_MAX];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = ctl.b,
+	    .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *c;
+	size_t k, nfds = 0;
+	ssize_t n;
+
+	do
+		n = recvmsg(MON_SPEC_FD, &msg, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot receive spec: %s",
+		    n == 0 ? "connection closed" : strerror(errno));
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
+		            nfds < MON_MAX_FDS;
+		     k++)
+			memcpy(&sp->fds[nfds++], CMSG_DATA(c) + k * sizeof(int),
+			    sizeof(int));
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || buf[0] != MON_SPEC) {
+		snprintf(err, errlen, "invalid spec message");
+		return -1;
+	}
+	return spec_parse(sp, buf + 1, (size_t)n - 1, nfds, err, errlen);
+}
+
+/*
+ * In the child: puts the devices at their targets, /dev/null on stdin,
+ * the console pipe on stdout and stderr, keeps the error pipe (CLOEXEC)
+ * just above the targets, and closes the rest.
+ */
+static int
+tender_fds(const struct mon_spec *sp, int out_w, int *err_w)
+{
+	int src[MON_MAX_FDS], top = 2, nul, out, errp, fd;
+	size_t i;
+
+	for (i = 0; i < sp->nfds; i++)
+		if (sp->targets[i] > top)
+			top = sp->targets[i];
+	/* Everything moves above the targets first, so no dup2 below
+	 * overwrites an fd still to be placed. */
+	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    (nul = fcntl(nul, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
+	    (out = fcntl(out_w, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
+	    (errp = fcntl(*err_w, F_DUPFD_CLOEXEC, top + 2)) == -1)
+		return -1;
+	for (i = 0; i < sp->nfds; i++)
+		if ((src[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, top + 2)) ==
+		    -1)
+			return -1;
+	for (i = 0; i < sp->nfds; i++)
+		if (dup2(src[i], sp->targets[i]) == -1)
+			return -1;
+	if (dup2(nul, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
+	    dup3(errp, top + 1, O_CLOEXEC) == -1)
+		return -1;
+	*err_w = top + 1;
+	for (fd = 3; fd <= top; fd++) {
+		for (i = 0; i < sp->nfds && sp->targets[i] != fd; i++)
+			;
+		if (i == sp->nfds)
+			close(fd);
+	}
+	mon_io_close_from(top + 2);
+	return 0;
+}
+
+static __attribute__((noreturn)) void
+tender_fail(int err_w, int stage)
+{
+	struct tender_failure f = {.stage = stage, .err = errno};
+
+	mon_io_write_all(err_w, &f, sizeof(f));
+	_exit(127);
+}
+
+/* The tender child, between fork and exec. */
+static __attribute__((noreturn)) void
+tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
+{
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (sp->ncpus > 0 &&
+	    sched_setaffinity(0, sizeof(sp->cpus), &sp->cpus) == -1)
+		tender_fail(err_w, STAGE_AFFINITY);
+	if (tender_fds(sp, out_w, &err_w) == -1)
+		tender_fail(err_w, STAGE_FDS);
+	if (geteuid() == 0 &&
+	    (setgroups(0, NULL) == -1 || setgid(sp->gid) == -1 ||
+	        setuid(sp->uid) == -1))
+		tender_fail(err_w, STAGE_CREDS);
+	/* After the uid change, which clears the parent-death signal. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		tender_fail(err_w, STAGE_PRIVS);
+	if (getppid() != monitor)
+		_exit(127); /* the monitor died already */
+	execve(sp->argv[0], sp->argv, sp->env);
+	tender_fail(err_w, STAGE_EXEC);
+}
+
+int
+mon_tender_start(struct mon *m, char *err, size_t errlen)
+{
+	struct tender_failure f;
+	int out[2], errp[2];
+	pid_t me = getpid();
+	ssize_t n;
+	size_t i;
+
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	m->started_at = time(NULL);
+	if ((m->pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (m->pid == 0)
+		tender_child(&m->spec, out[1], errp[1], me);
+	setpgid(m->pid, m->pid); /* so kill(-pid) works at once */
+	close(out[1]);
+	close(errp[1]);
+	for (i = 0; i < m->spec.nfds; i++)
+		close(m->spec.fds[i]);
+	m->pipe_fd = out[0];
+	fcntl(m->pipe_fd, F_SETFL, O_NONBLOCK);
+	do
+		n = read(errp[0], &f, sizeof(f));
+	while (n == -1 && errno == EINTR);
+	close(errp[0]);
+	if (n != (ssize_t)sizeof(f))
+		return 0;
+	waitpid(m->pid, NULL, 0);
+	if (f.stage == STAGE_EXEC)
+		snprintf(err, errlen, "cannot start %s: %s", m->spec.argv[0],
+		    strerror(f.err));
+	else
+		snprintf(err, errlen, "cannot start %s: %s: %s",
+		    m->spec.argv[0], tender_stage_names[f.stage],
+		    strerror(f.err));
+	return -1;
+}
