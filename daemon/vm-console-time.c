@@ -140,18 +140,6 @@ fail:
 	return -1;
 }
 
-static void
-vm_console_path(const struct vm *vm, unsigned n, char *buf, size_t len)
-{
-	char base[4096];
-
-	vm_path_console(vm, base, sizeof(base));
-	if (n == 0)
-		snprintf(buf, len, "%s", base);
-	else
-		snprintf(buf, len, "%s.%u", base, n);
-}
-
 /* The lines of t read at or after since; *out is malloc'd. */
 static int
 vm_console_lines(const struct vm_console_text *t, int64_t since,
@@ -213,7 +201,7 @@ vm_console_read_timed(struct vm *vm, long tail, int64_t since_ms, bool stamps,
 	int rc = 0;
 
 	for (i = vm->u->cf.console_files + 1; i > 0 && rc == 0; i--) {
-		vm_console_path(vm, i - 1, path, sizeof(path));
+		vm_console_file(vm, i - 1, path, sizeof(path));
 		rc = vm_console_load(&t, path);
 	}
 	if (rc == 0)

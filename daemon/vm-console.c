@@ -21,7 +21,7 @@
 
 #define VM_CONSOLE_MAX_FILES 100
 
-static void
+void
 vm_console_file(const struct vm *vm, unsigned n, char *buf, size_t len)
 {
 	char base[4096];
@@ -95,8 +95,8 @@ vm_console_read(struct vm *vm, long tail, struct evbuffer *out)
 			vm_console_tail(all, tail);
 		evbuffer_add_buffer(out, all);
 	} else
-		log_warn("vm=%s action=console-read path=%s", vm->spec.name,
-		    path);
+		log_warn(
+		    "vm=%s action=console-read path=%s", vm->spec.name, path);
 	evbuffer_free(all);
 	return rc;
 }

@@ -36,5 +36,7 @@ void vm_timer_set(struct vm *, void (*cb)(int, short, void *), unsigned ms);
 /* vm-console.c */
 /* Removes the console log files and the VM's state directory. */
 void vm_console_remove(struct vm *);
+/* The console log file n: console.log (n = 0) or console.log.N. */
+void vm_console_file(const struct vm *, unsigned n, char *buf, size_t len);
 
 #endif
