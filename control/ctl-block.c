@@ -23,11 +23,6 @@
 
 #define BLOCK_PIECE (4 << 20)
 
-struct block_sub {
-	const char *name;
-	int (*exec)(struct ctl *, int argc, char **argv);
-};
-
 /* "/v1/blocks/NAME" + suffix; -1 (message printed) when too long. */
 static int
 block_path(char *buf, size_t size, const char *blk, const char *suffix)
@@ -37,8 +32,8 @@ block_path(char *buf, size_t size, const char *blk, const char *suffix)
 	if (ctl_escape(esc, sizeof(esc), blk) == -1 ||
 	    (size_t)snprintf(buf, size, "/v1/blocks/%s%s", esc, suffix) >=
 	        size) {
-		fprintf(stderr, "unikctl: block name too long: %.40s...\n",
-		    blk);
+		fprintf(
+		    stderr, "unikctl: block name too long: %.40s...\n", blk);
 		return -1;
 	}
 	return 0;
@@ -56,8 +51,8 @@ block_args(int argc, char **argv, int n, const char *what)
 			return ctl_usage_error(&ctl_cmd_block,
 			    "%s: unknown option '%s'", argv[0], argv[i]);
 	if (argc - 1 != n)
-		return ctl_usage_error(&ctl_cmd_block, "%s wants %s", argv[0],
-		    what);
+		return ctl_usage_error(
+		    &ctl_cmd_block, "%s wants %s", argv[0], what);
 	return 0;
 }
 
@@ -95,8 +90,8 @@ block_create(struct ctl *c, int argc, char **argv)
 
 	if ((rc = block_args(argc, argv, 2, "BLK SIZE")) != 0)
 		return rc;
-	body = json_pack("{s:s, s:o}", "name", argv[1], "size",
-	    block_size_json(argv[2]));
+	body = json_pack(
+	    "{s:s, s:o}", "name", argv[1], "size", block_size_json(argv[2]));
 	rc = ctl_call(c, "POST", "/v1/blocks", body, &reply);
 	json_decref(body);
 	return block_done(c, reply, rc);
@@ -110,14 +105,14 @@ block_row(struct ctl_table *t, const json_t *b)
 	const char *row[5];
 	size_t i, off = 0;
 
-	ctl_data_size(size, sizeof(size),
-	    json_integer_value(json_object_get(b, "size")));
+	ctl_data_size(
+	    size, sizeof(size), json_integer_value(json_object_get(b, "size")));
 	ctl_data_size(alloc, sizeof(alloc),
 	    json_integer_value(json_object_get(b, "allocated")));
 	for (i = 0; i < json_array_size(u) && off < sizeof(users); i++)
-		off += (size_t)snprintf(users + off, sizeof(users) - off,
-		    "%s%s", i ? "," : "",
-		    json_string_value(json_array_get(u, i)));
+		off +=
+		    (size_t)snprintf(users + off, sizeof(users) - off, "%s%s",
+		        i ? "," : "", json_string_value(json_array_get(u, i)));
 	row[0] = ctl_jstr(b, "name");
 	row[1] = size;
 	row[2] = alloc;
@@ -129,8 +124,8 @@ block_row(struct ctl_table *t, const json_t *b)
 static int
 block_ls(struct ctl *c, int argc, char **argv)
 {
-	static const char *const header[] = {"NAME", "SIZE", "ALLOCATED",
-	    "ATTACHED_TO", "USED_BY"};
+	static const char *const header[] = {
+	    "NAME", "SIZE", "ALLOCATED", "ATTACHED_TO", "USED_BY"};
 	struct ctl_table *t;
 	json_t *reply, *list;
 	size_t i;
@@ -153,8 +148,9 @@ block_ls(struct ctl *c, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* inspect (GET: prints the JSON) or rm (DELETE: prints the name). */
 static int
-block_inspect(struct ctl *c, int argc, char **argv)
+block_one(struct ctl *c, int argc, char **argv, const char *method)
 {
 	char path[512];
 	json_t *reply;
@@ -164,29 +160,26 @@ block_inspect(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (block_path(path, sizeof(path), argv[1], "") == -1)
 		return CTL_EXIT_FAIL;
-	if ((rc = ctl_call(c, "GET", path, NULL, &reply)) != 0)
+	if ((rc = ctl_call(c, method, path, NULL, &reply)) != 0)
 		return rc;
-	ctl_print_json(reply);
+	if (strcmp(method, "GET") == 0)
+		ctl_print_json(reply);
+	else
+		printf("%s\n", argv[1]);
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
 
 static int
+block_inspect(struct ctl *c, int argc, char **argv)
+{
+	return block_one(c, argc, argv, "GET");
+}
+
+static int
 block_rm(struct ctl *c, int argc, char **argv)
 {
-	char path[512];
-	json_t *reply;
-	int rc;
-
-	if ((rc = block_args(argc, argv, 1, "BLK")) != 0)
-		return rc;
-	if (block_path(path, sizeof(path), argv[1], "") == -1)
-		return CTL_EXIT_FAIL;
-	if ((rc = ctl_call(c, "DELETE", path, NULL, &reply)) != 0)
-		return rc;
-	printf("%s\n", argv[1]);
-	json_decref(reply);
-	return CTL_EXIT_OK;
+	return block_one(c, argc, argv, "DELETE");
 }
 
 static int
@@ -204,8 +197,8 @@ block_resize(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (block_path(path, sizeof(path), argv[1], "/resize") == -1)
 		return CTL_EXIT_FAIL;
-	body = json_pack("{s:o, s:b}", "size", block_size_json(argv[2]),
-	    "force", force);
+	body = json_pack(
+	    "{s:o, s:b}", "size", block_size_json(argv[2]), "force", force);
 	rc = ctl_call(c, "POST", path, body, &reply);
 	json_decref(body);
 	return block_done(c, reply, rc);
@@ -257,8 +250,9 @@ block_hash_prefix(int fd, long long len, struct bb_sha256 *d, char *buf)
 	ssize_t n;
 
 	while (off < len) {
-		n = pread(fd, buf, len - off < BLOCK_PIECE ?
-		    (size_t)(len - off) : BLOCK_PIECE, off);
+		n = pread(fd, buf,
+		    len - off < BLOCK_PIECE ? (size_t)(len - off) : BLOCK_PIECE,
+		    off);
 		if (n <= 0)
 			return -1;
 		bb_sha256_update(d, buf, (size_t)n);
@@ -278,8 +272,10 @@ block_send(struct ctl_data *dc, const char *path, int fd, long long off,
 
 	*last = NULL;
 	while (off < size) {
-		n = pread(fd, buf, size - off < BLOCK_PIECE ?
-		    (size_t)(size - off) : BLOCK_PIECE, off);
+		n = pread(fd, buf,
+		    size - off < BLOCK_PIECE ? (size_t)(size - off)
+		                             : BLOCK_PIECE,
+		    off);
 		if (n <= 0) {
 			fprintf(stderr, "unikctl: read: %s\n",
 			    n == 0 ? "file shrank" : strerror(errno));
@@ -289,8 +285,8 @@ block_send(struct ctl_data *dc, const char *path, int fd, long long off,
 		snprintf(range, sizeof(range), "bytes %lld-%lld/%lld", off,
 		    off + n - 1, size);
 		json_decref(*last);
-		if ((rc = ctl_data_put(dc, path, buf, (size_t)n, range,
-		    last)) != 0)
+		if ((rc = ctl_data_put(
+		         dc, path, buf, (size_t)n, range, last)) != 0)
 			return rc;
 		off += n;
 	}
@@ -298,8 +294,8 @@ block_send(struct ctl_data *dc, const char *path, int fd, long long off,
 }
 
 static int
-block_import_fd(struct ctl *c, const char *blk, int fd, long long size,
-    char *buf)
+block_import_fd(
+    struct ctl *c, const char *blk, int fd, long long size, char *buf)
 {
 	const char *theirs;
 	char path[512], hex[65];
@@ -312,8 +308,10 @@ block_import_fd(struct ctl *c, const char *blk, int fd, long long size,
 	if ((off = block_resume_offset(c, blk, size)) < 0)
 		return CTL_EXIT_FAIL;
 	if (off > 0)
-		fprintf(stderr, "unikctl: resuming the import of '%s' at "
-		    "byte %lld\n", blk, off);
+		fprintf(stderr,
+		    "unikctl: resuming the import of '%s' at "
+		    "byte %lld\n",
+		    blk, off);
 	bb_sha256_init(&d);
 	if (block_hash_prefix(fd, off, &d, buf) == -1 ||
 	    block_path(path, sizeof(path), blk, "/data") == -1 ||
@@ -325,8 +323,10 @@ block_import_fd(struct ctl *c, const char *blk, int fd, long long size,
 		bb_sha256_final(&d, hex);
 		theirs = json_string_value(json_object_get(last, "sha256"));
 		if (theirs == NULL || strcmp(theirs, hex) != 0) {
-			fprintf(stderr, "unikctl: sha256 mismatch: sent %s, "
-			    "unikd has %s\n", hex, theirs ? theirs : "none");
+			fprintf(stderr,
+			    "unikctl: sha256 mismatch: sent %s, "
+			    "unikd has %s\n",
+			    hex, theirs ? theirs : "none");
 			rc = CTL_EXIT_FAIL;
 		} else
 			printf("sha256 %s  %lld bytes\n", hex, size);
@@ -394,8 +394,8 @@ block_receive(struct ctl_data *dc, const char *blk, int fd, long long size,
 		bb_sha256_update(d, buf, got);
 		if (!block_zero(buf, got) &&
 		    pwrite(fd, buf, got, off) != (ssize_t)got) {
-			fprintf(stderr, "unikctl: write: %s\n",
-			    strerror(errno));
+			fprintf(
+			    stderr, "unikctl: write: %s\n", strerror(errno));
 			return CTL_EXIT_FAIL;
 		}
 		off += (long long)got;
@@ -427,7 +427,7 @@ block_export(struct ctl *c, int argc, char **argv)
 	json_decref(reply);
 	rc = CTL_EXIT_FAIL;
 	if ((fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
+	         0600)) == -1) {
 		fprintf(stderr, "unikctl: %s: %s\n", argv[2], strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
@@ -446,7 +446,7 @@ out:
 	return rc;
 }
 
-static const struct block_sub block_subs[] = {
+static const struct ctl_sub block_subs[] = {
     {"create", block_create},
     {"ls", block_ls},
     {"inspect", block_inspect},
@@ -460,15 +460,8 @@ static const struct block_sub block_subs[] = {
 static int
 block_exec(struct ctl *c, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2)
-		return ctl_usage_error(&ctl_cmd_block, "no subcommand given");
-	for (i = 0; i < sizeof(block_subs) / sizeof(block_subs[0]); i++)
-		if (strcmp(argv[1], block_subs[i].name) == 0)
-			return block_subs[i].exec(c, argc - 1, argv + 1);
-	return ctl_usage_error(&ctl_cmd_block, "unknown subcommand '%s'",
-	    argv[1]);
+	return ctl_sub_exec(c, &ctl_cmd_block, block_subs,
+	    sizeof(block_subs) / sizeof(block_subs[0]), argc, argv);
 }
 
 const struct ctl_cmd ctl_cmd_block = {

@@ -18,12 +18,7 @@
 #include "ctl.h"
 #include "ctl-data.h"
 
-#define IMAGE_MAX (1LL << 32)	/* what unikctl reads into memory */
-
-struct image_sub {
-	const char *name;
-	int (*exec)(struct ctl *, int argc, char **argv);
-};
+#define IMAGE_MAX (1LL << 32) /* what unikctl reads into memory */
 
 static int
 image_path(char *buf, size_t size, const char *name)
@@ -32,8 +27,8 @@ image_path(char *buf, size_t size, const char *name)
 
 	if (ctl_escape(esc, sizeof(esc), name) == -1 ||
 	    (size_t)snprintf(buf, size, "/v1/images/%s", esc) >= size) {
-		fprintf(stderr, "unikctl: image name too long: %.40s...\n",
-		    name);
+		fprintf(
+		    stderr, "unikctl: image name too long: %.40s...\n", name);
 		return -1;
 	}
 	return 0;
@@ -49,8 +44,8 @@ image_args(int argc, char **argv, int n, const char *what)
 			return ctl_usage_error(&ctl_cmd_image,
 			    "%s: unknown option '%s'", argv[0], argv[i]);
 	if (argc - 1 != n)
-		return ctl_usage_error(&ctl_cmd_image, "%s wants %s", argv[0],
-		    what);
+		return ctl_usage_error(
+		    &ctl_cmd_image, "%s wants %s", argv[0], what);
 	return 0;
 }
 
@@ -67,10 +62,11 @@ image_read(const char *file, size_t *len)
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1)
 		goto fail;
-	if (!S_ISREG(st.st_mode) || st.st_size == 0 ||
-	    st.st_size > IMAGE_MAX) {
-		fprintf(stderr, "unikctl: %s: not a regular file of 1 byte to "
-		    "4 GiB\n", file);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > IMAGE_MAX) {
+		fprintf(stderr,
+		    "unikctl: %s: not a regular file of 1 byte to "
+		    "4 GiB\n",
+		    file);
 		close(fd);
 		return NULL;
 	}
@@ -122,8 +118,8 @@ image_push(struct ctl *c, int argc, char **argv)
 	else
 		printf("%s sha256 %s  %lld bytes\n", ctl_jstr(reply, "name"),
 		    ctl_jstr(reply, "digest"),
-		    (long long)json_integer_value(json_object_get(reply,
-			"size")));
+		    (long long)json_integer_value(
+		        json_object_get(reply, "size")));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
@@ -140,9 +136,9 @@ image_row(struct ctl_table *t, const json_t *img)
 	    json_integer_value(json_object_get(img, "size")));
 	snprintf(digest, sizeof(digest), "%.12s", ctl_jstr(img, "digest"));
 	for (i = 0; i < json_array_size(u) && off < sizeof(users); i++)
-		off += (size_t)snprintf(users + off, sizeof(users) - off,
-		    "%s%s", i ? "," : "",
-		    json_string_value(json_array_get(u, i)));
+		off +=
+		    (size_t)snprintf(users + off, sizeof(users) - off, "%s%s",
+		        i ? "," : "", json_string_value(json_array_get(u, i)));
 	row[0] = ctl_jstr(img, "name");
 	row[1] = size;
 	row[2] = digest;
@@ -153,8 +149,8 @@ image_row(struct ctl_table *t, const json_t *img)
 static int
 image_ls(struct ctl *c, int argc, char **argv)
 {
-	static const char *const header[] = {"NAME", "SIZE", "DIGEST",
-	    "USED_BY"};
+	static const char *const header[] = {
+	    "NAME", "SIZE", "DIGEST", "USED_BY"};
 	struct ctl_table *t;
 	json_t *reply, *list;
 	size_t i;
@@ -210,7 +206,7 @@ image_rm(struct ctl *c, int argc, char **argv)
 	return image_one(c, argc, argv, "DELETE");
 }
 
-static const struct image_sub image_subs[] = {
+static const struct ctl_sub image_subs[] = {
     {"push", image_push},
     {"ls", image_ls},
     {"inspect", image_inspect},
@@ -220,15 +216,8 @@ static const struct image_sub image_subs[] = {
 static int
 image_exec(struct ctl *c, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2)
-		return ctl_usage_error(&ctl_cmd_image, "no subcommand given");
-	for (i = 0; i < sizeof(image_subs) / sizeof(image_subs[0]); i++)
-		if (strcmp(argv[1], image_subs[i].name) == 0)
-			return image_subs[i].exec(c, argc - 1, argv + 1);
-	return ctl_usage_error(&ctl_cmd_image, "unknown subcommand '%s'",
-	    argv[1]);
+	return ctl_sub_exec(c, &ctl_cmd_image, image_subs,
+	    sizeof(image_subs) / sizeof(image_subs[0]), argc, argv);
 }
 
 const struct ctl_cmd ctl_cmd_image = {

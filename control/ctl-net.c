@@ -11,11 +11,6 @@
 
 #include "ctl.h"
 
-struct net_sub {
-	const char *name;
-	int (*exec)(struct ctl *, int argc, char **argv);
-};
-
 /* "/v1/networks/NAME"; -1 (message printed) when it does not fit. */
 static int
 net_path(char *buf, size_t size, const char *net)
@@ -211,7 +206,7 @@ net_rm(struct ctl *c, int argc, char **argv)
 	return net_each(c, argc, argv, "DELETE");
 }
 
-static const struct net_sub net_subs[] = {
+static const struct ctl_sub net_subs[] = {
     {"create", net_create},
     {"ls", net_ls},
     {"inspect", net_inspect},
@@ -221,15 +216,8 @@ static const struct net_sub net_subs[] = {
 static int
 net_exec(struct ctl *c, int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2)
-		return ctl_usage_error(&ctl_cmd_net, "no subcommand given");
-	for (i = 0; i < sizeof(net_subs) / sizeof(net_subs[0]); i++)
-		if (strcmp(argv[1], net_subs[i].name) == 0)
-			return net_subs[i].exec(c, argc - 1, argv + 1);
-	return ctl_usage_error(
-	    &ctl_cmd_net, "unknown subcommand '%s'", argv[1]);
+	return ctl_sub_exec(c, &ctl_cmd_net, net_subs,
+	    sizeof(net_subs) / sizeof(net_subs[0]), argc, argv);
 }
 
 const struct ctl_cmd ctl_cmd_net = {

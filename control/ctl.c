@@ -90,6 +90,20 @@ ctl_bad_option(const struct ctl_cmd *cmd, int c, char **argv)
 }
 
 int
+ctl_sub_exec(struct ctl *c, const struct ctl_cmd *cmd,
+    const struct ctl_sub *subs, size_t nsubs, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return ctl_usage_error(cmd, "no subcommand given");
+	for (i = 0; i < nsubs; i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].exec(c, argc - 1, argv + 1);
+	return ctl_usage_error(cmd, "unknown subcommand '%s'", argv[1]);
+}
+
+int
 ctl_parse_uint(const char *s, long long max, long long *out)
 {
 	char *end;

@@ -33,6 +33,13 @@ struct ctl_cmd {
 	int (*exec)(struct ctl *, int argc, char **argv);
 };
 
+/* A subcommand of a command group (net, block, image). */
+struct ctl_sub {
+	const char *name;
+	/* argv[0] is the subcommand name; returns an exit code. */
+	int (*exec)(struct ctl *, int argc, char **argv);
+};
+
 /* The commands, one per row of the table in ctl.c. */
 extern const struct ctl_cmd ctl_cmd_info, ctl_cmd_ps, ctl_cmd_inspect,
     ctl_cmd_run, ctl_cmd_create, ctl_cmd_start, ctl_cmd_stop, ctl_cmd_kill,
@@ -54,6 +61,10 @@ int ctl_parse_uint(const char *s, long long max, long long *out);
 const char *ctl_jstr(const json_t *obj, const char *key);
 /* Prints json pretty on stdout. */
 void ctl_print_json(const json_t *);
+/* Runs the subcommand argv[1] of cmd, found in subs; a usage error (2)
+ * when it is missing or unknown. */
+int ctl_sub_exec(struct ctl *, const struct ctl_cmd *cmd,
+    const struct ctl_sub *subs, size_t nsubs, int argc, char **argv);
 
 /* ctl-client.c: requests to unikd. */
 /*
