@@ -17,6 +17,7 @@
 #include <event2/http.h>
 
 #include "api-internal.h"
+#include "solo5-manifest.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm.h"
@@ -118,9 +119,15 @@ void
 api_vms_get(struct api_req *r)
 {
 	struct vm *vm = api_vm_lookup(r);
+	json_t *o;
 
-	if (vm != NULL)
-		api_reply_json(r->req, 200, vm_to_json(vm));
+	if (vm == NULL)
+		return;
+	/* inspect only: the image's Solo5 manifest, read from the file */
+	o = vm_to_json(vm);
+	json_object_set_new(o, "manifest",
+	    solo5_manifest_file_json(vm->spec.image));
+	api_reply_json(r->req, 200, o);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "block.h"
 #include "image.h"
 #include "log.h"
+#include "solo5-manifest.h"
 #include "store.h"
 #include "uerr.h"
 #include "unikd.h"
@@ -119,9 +120,13 @@ image_get(struct unikd *u, const char *name, json_t **out, struct uerr *e)
 {
 	struct image_row r;
 
+	char path[4096];
+
 	if (image_load(u, name, &r, e) == -1)
 		return -1;
 	*out = image_to_json(u, name, r.digest, r.size);
+	image_file(u, r.digest, path, sizeof(path));
+	json_object_set_new(*out, "manifest", solo5_manifest_file_json(path));
 	return 0;
 }
 

@@ -171,6 +171,19 @@ fail:
 	    spec->name);
 }
 
+/* The image's manifest against the VM's devices (tender-manifest.c). */
+static int
+solo5_spt_check(const struct vm_spec *spec, struct uerr *e)
+{
+	return tender_manifest_check(spec, "spt", e);
+}
+
+static int
+solo5_hvt_check(const struct vm_spec *spec, struct uerr *e)
+{
+	return tender_manifest_check(spec, "hvt", e);
+}
+
 const struct tender_driver tender_solo5_spt = {
     .name = "solo5-spt",
     .default_path = NULL, /* Debian does not package Solo5 */
@@ -179,6 +192,7 @@ const struct tender_driver tender_solo5_spt = {
     .probe = solo5_probe,
     .command = solo5_command,
     .exit_reason = NULL,
+    .check = solo5_spt_check,
 };
 
 const struct tender_driver tender_solo5_hvt = {
@@ -189,4 +203,5 @@ const struct tender_driver tender_solo5_hvt = {
     .probe = solo5_hvt_probe,
     .command = solo5_command,
     .exit_reason = NULL,
+    .check = solo5_hvt_check,
 };

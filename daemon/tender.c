@@ -18,14 +18,20 @@
 
 #include "tender.h"
 
-/* Defined in tender-exec.c and tender-solo5.c. */
+/* Defined in tender-*.c, one file per driver. */
+extern const struct tender_driver tender_cloud_hypervisor;
 extern const struct tender_driver tender_exec;
+extern const struct tender_driver tender_firecracker;
+extern const struct tender_driver tender_qemu;
 extern const struct tender_driver tender_solo5_hvt;
 extern const struct tender_driver tender_solo5_spt;
 
 /* Sorted by name: /v1/info and error messages list them in this order. */
 const struct tender_driver *const tender_drivers[] = {
+    &tender_cloud_hypervisor,
     &tender_exec,
+    &tender_firecracker,
+    &tender_qemu,
     &tender_solo5_hvt,
     &tender_solo5_spt,
     NULL,

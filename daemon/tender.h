@@ -21,6 +21,16 @@ struct uerr;
  * names it in its argv (Solo5: --block:NAME=/dev/fd/N).
  */
 #define TENDER_BLOCK_FD(i) (200 + (int)(i))
+/*
+ * NIC i of a driver with nic_by_fd reaches the tender as its open TAP
+ * at this fd (vm-net.c makes the TAP non-persistent and vm-run.c adds
+ * it): it goes away with the tender's last descriptor.
+ */
+#define TENDER_NIC_FD(i) (100 + (int)(i))
+/* The listening control socket of a driver with control_suffix. */
+#define TENDER_CONTROL_FD 99
+/* A config file a driver hands over as a sealed memfd (firecracker). */
+#define TENDER_CONFIG_FD 98
 
 /* What a driver builds for one start of a VM. */
 struct tender_cmd {
@@ -50,6 +60,28 @@ struct tender_driver {
 	    const char *path, struct tender_cmd *cmd, struct uerr *e);
 	/* Names an exit; NULL to use tender_exit_reason(). */
 	void (*exit_reason)(int wstatus, char *buf, size_t len);
+	/* NICs as open TAP fds at TENDER_NIC_FD(i), not TAP names. */
+	bool nic_by_fd;
+	/*
+	 * When set (".qmp"), unikd makes a listening UNIX socket at
+	 * run_dir/vm/NAME.SUFFIX before each start and hands it to the
+	 * tender at TENDER_CONTROL_FD; unikd connects there to stop it.
+	 */
+	const char *control_suffix;
+	/*
+	 * Checks the image against the definition (the Solo5 manifest)
+	 * before anything is made, at create and at each start; NULL: none.
+	 * -1 with e filled (422) naming what to change.
+	 */
+	int (*check)(const struct vm_spec *spec, struct uerr *e);
+	/*
+	 * Asks the tender to stop through its control socket: a request
+	 * the guest may act on (force false: ACPI power button), or an end
+	 * now (force true). 0 once sent; -1 with err when it cannot be
+	 * (the caller falls back to stop_signal / SIGKILL). NULL: signals.
+	 */
+	int (*stop)(const char *control_path, bool force, char *err,
+	    size_t errlen);
 };
 
 const struct tender_driver *tender_find(const char *name);
@@ -62,6 +94,32 @@ void tender_exit_reason(int wstatus, char *buf, size_t len);
 int tender_exit_status(int wstatus);
 
 void tender_cmd_free(struct tender_cmd *cmd);
+
+/* tender-args.c: building commands. */
+/* Appends a printf-formatted argument to cmd->argv (kept NULL-ended). */
+int tender_argv_add(struct tender_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands fd (owned by cmd from now on) to the tender at target. */
+int tender_fd_add(struct tender_cmd *cmd, int fd, int target);
+/* The longest kernel command line built from a VM's args. */
+#define TENDER_CMDLINE_MAX 2048
+/*
+ * The VM's args, placeholders filled, joined by single spaces into one
+ * kernel command line (qemu -append, firecracker boot_args, cloud-
+ * hypervisor --cmdline): the guest splits it on blanks again, so an arg
+ * that holds a blank, a control character, a quote or a backslash is a
+ * 422 (an empty one is left out). *out is malloc'd, "" when there are no args.
+ */
+int tender_cmdline(const struct vm_spec *spec, char **out, struct uerr *e);
+
+/*
+ * tender-manifest.c: the Solo5 manifest of spec's image against its NICs
+ * and blocks. target: the ABI the tender runs ("spt", "hvt", "virtio").
+ * An image without a manifest (not ELF, or no Solo5 note) passes. -1 and
+ * a 422 naming the devices on a mismatch or a malformed manifest.
+ */
+int tender_manifest_check(const struct vm_spec *spec, const char *target,
+    struct uerr *e);
 
 /* Runs path with one argument and captures the first line of its output,
  * with a time limit; used by the probes. */

@@ -2,6 +2,7 @@
 #ifndef UNIKD_VM_INTERNAL_H
 #define UNIKD_VM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vm.h"
@@ -32,6 +33,20 @@ void vm_run_detach(struct vm *, bool kill);
 void vm_timer_cancel(struct vm *);
 /* Arms the VM's one timer (stop timeout or restart delay) for ms. */
 void vm_timer_set(struct vm *, void (*cb)(int, short, void *), unsigned ms);
+
+/* vm-control.c: drivers with nic_by_fd, control_suffix or stop */
+struct tender_driver;
+struct tender_cmd;
+/* run_dir/vm/NAME.SUFFIX for the driver's control socket, or "". */
+void vm_path_control(const struct vm *, char *buf, size_t len);
+/* Adds the NICs' TAP fds (duplicated from nic_fds) and a new listening
+ * control socket to cmd, as the driver takes them. */
+int vm_control_start(struct vm *, const struct tender_driver *,
+    struct tender_cmd *cmd, const int *nic_fds, struct uerr *e);
+void vm_control_remove(struct vm *);
+/* The driver's stop through the control socket: 0 once sent, -1 when
+ * the driver has none or it failed (then signals will do). */
+int vm_control_stop(struct vm *, bool force);
 
 /* vm-console.c */
 /* Removes the console log files and the VM's state directory. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "netbackend.h"
@@ -306,10 +307,11 @@ vm_net_added(struct vm *vm)
 		vm_net_mac_add(vm->u, vm, &vm->spec.nics[i]);
 }
 
-/* Makes the TAP of one NIC: a new name, its ledger row, then the link. */
+/* Makes the TAP of one NIC: a new name, its ledger row, then the link.
+ * With fdp, the TAP is not persistent and *fdp gets its open fd. */
 static int
 vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
-    struct uerr *e)
+    int *fdp, struct uerr *e)
 {
 	struct unikd *u = vm->u;
 	struct nb_tap_params p = {0};
@@ -329,7 +331,9 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 	p.mtu = net->mtu;
 	p.bridge = net->bridge;
 	p.isolated = net->isolated;
-	p.persist = true;	/* Solo5 opens its TAP by name */
+	/* Solo5 opens its TAP by name; qemu takes the fd, and the TAP
+	 * goes with its last descriptor */
+	p.persist = fdp == NULL;
 	nb_mac_host(guest, p.host_mac);
 	for (attempt = 0; attempt < VM_NET_TAP_ATTEMPTS; attempt++) {
 		if (store_link_next_id(u->store, &id) == -1)
@@ -342,6 +346,8 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 			break;
 		p.name = tap;
 		if (nb_tap_create(u->nb, &p, &fd) == 0) {
+			if (fdp != NULL)
+				*fdp = fd;
 			snprintf(n->tap, sizeof(n->tap), "%s", tap);
 			log_info("vm=%s nic=%s tap=%s action=create bridge=%s "
 			    "mac=%s", vm->spec.name, n->name, tap, net->bridge,
@@ -364,6 +370,12 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 
 int
 vm_net_start(struct vm *vm, struct uerr *e)
+{
+	return vm_net_start_fds(vm, NULL, e);
+}
+
+int
+vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 {
 	struct network *net;
 	struct vm_nic *n;
@@ -388,11 +400,14 @@ vm_net_start(struct vm *vm, struct uerr *e)
 			vm_net_tap_delete(vm->u, n->tap, vm->spec.name,
 			    n->name);
 		n->tap[0] = '\0';
-		if (vm_net_tap_make(vm, net, n, e) == -1)
+		if (vm_net_tap_make(vm, net, n, fds != NULL ? &fds[i] : NULL,
+		    e) == -1)
 			goto fail;
 	}
 	return 0;
 fail:
+	while (fds != NULL && i-- > 0)
+		close(fds[i]);
 	vm_net_stop(vm);
 	return -1;
 }

@@ -34,6 +34,10 @@ void vm_net_added(struct vm *);
 /* Start, before the monitor is spawned: one TAP per NIC. On failure the
  * TAPs made so far are gone again and e says why. */
 int vm_net_start(struct vm *, struct uerr *e);
+/* The same for a driver that takes NICs as fds: the TAPs are not
+ * persistent, and fds[i] gets NIC i's open TAP for the caller to hand
+ * on and close. */
+int vm_net_start_fds(struct vm *, int *fds, struct uerr *e);
 /* After the tender exited (or never started): deletes the VM's TAPs. */
 void vm_net_stop(struct vm *);
 /* VM removal: TAPs, leases, vm_nics rows and MACs. */

@@ -91,6 +91,12 @@ vm_run_check(struct vm *vm, struct uerr *e)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': unknown tender '%s'", vm->spec.name,
 		    vm->spec.tender);
+	if (!t->available)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': tender '%s' is not available: %s",
+		    vm->spec.name, vm->spec.tender, t->version);
+	if (d->check != NULL && d->check(&vm->spec, e) == -1)
+		return -1;
 	rc = d->command(&vm->spec, conf_tender_find(&vm->u->cf, d->name),
 	    t->path[0] != '\0' ? t->path : d->name, &cmd, e);
 	tender_cmd_free(&cmd);
@@ -133,7 +139,9 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	char sock[4096], exitp[4096], console[4096], err[512];
 	static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char *env[] = {env_path, NULL};
+	int nic_fds[VM_MAX_NICS];
 	struct stat st;
+	size_t i;
 	int rc;
 
 	if (d == NULL || t == NULL)
@@ -148,11 +156,22 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': image %s: %s", vm->spec.name, vm->spec.image,
 		    errno != 0 ? strerror(errno) : "not a regular file");
-	/* the TAPs first: the command names them */
-	if (vm_net_start(vm, e) == -1)
+	/* the image against the devices, before any TAP is made */
+	if (d->check != NULL && d->check(&vm->spec, e) == -1)
 		return -1;
-	if (d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
-	    &cmd, e) == -1 || vm_run_blocks(vm, &cmd, e) == -1)
+	/* the TAPs first: the command names them */
+	for (i = 0; i < VM_MAX_NICS; i++)
+		nic_fds[i] = -1;
+	if (vm_net_start_fds(vm, d->nic_by_fd ? nic_fds : NULL, e) == -1)
+		return -1;
+	rc = d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
+	    &cmd, e);
+	if (rc == 0)
+		rc = vm_control_start(vm, d, &cmd, nic_fds, e);
+	for (i = 0; i < VM_MAX_NICS; i++)	/* cmd holds copies */
+		if (nic_fds[i] != -1)
+			close(nic_fds[i]);
+	if (rc == -1 || vm_run_blocks(vm, &cmd, e) == -1)
 		goto fail;
 	if (vm_mkdirs(vm, e) == -1)
 		goto fail;
@@ -198,6 +217,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 fail:
 	tender_cmd_free(&cmd);
 	vm_net_stop(vm);
+	vm_control_remove(vm);
 	return -1;
 }
 
@@ -374,6 +394,7 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 	}
 	vm->adopting = false;
 	vm_net_stop(vm);	/* the TAPs go with the tender */
+	vm_control_remove(vm);
 	vm->exit_status = tender_exit_status(wstatus);
 	if (reason != NULL)
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
@@ -448,6 +469,7 @@ vm_on_error(void *arg, const char *message)
 	vm->state = VM_FAILED;
 	vm->adopting = false;
 	vm_net_stop(vm);
+	vm_control_remove(vm);
 	vm->pid = 0;
 	vm->monitor_pid = 0;
 	vm->exit_status = -1;

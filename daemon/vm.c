@@ -309,8 +309,12 @@ vm_start(struct vm *vm, struct uerr *e)
 	return vm_run_spawn(vm, e);
 }
 
+/* How long a tender asked to quit through its control socket has
+ * before SIGKILL. */
+#define VM_QUIT_GRACE_MS 3000
+
 static void
-vm_stop_timeout(int fd, short what, void *arg)
+vm_stop_kill(int fd, short what, void *arg)
 {
 	struct vm *vm = arg;
 
@@ -318,6 +322,20 @@ vm_stop_timeout(int fd, short what, void *arg)
 	(void)what;
 	log_info("vm=%s action=stop-timeout signal=SIGKILL", vm->spec.name);
 	vm_kill(vm, SIGKILL, NULL);
+}
+
+/* The stop timeout: a driver with a control socket is told to quit
+ * (QEMU: QMP quit, a clean exit 0) and given a little more time. */
+static void
+vm_stop_timeout(int fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	if (vm_control_stop(vm, true) == 0) {
+		vm_timer_set(vm, vm_stop_kill, VM_QUIT_GRACE_MS);
+		return;
+	}
+	vm_stop_kill(fd, what, arg);
 }
 
 int
@@ -351,8 +369,9 @@ vm_stop(struct vm *vm, int timeout, struct uerr *e)
 	if (timeout == 0 || d == NULL)
 		return vm_kill(vm, SIGKILL, e);
 	log_info("vm=%s action=stop signal=%d timeout=%d", vm->spec.name,
-	    d->stop_signal, timeout);
-	if (monitor_signal(vm->monitor, d->stop_signal) == -1)
+	    d->stop != NULL ? 0 : d->stop_signal, timeout);
+	if (vm_control_stop(vm, false) == -1 &&
+	    monitor_signal(vm->monitor, d->stop_signal) == -1)
 		log_warn("vm=%s action=stop", vm->spec.name);
 	vm_timer_set(vm, vm_stop_timeout, (unsigned)timeout * 1000);
 	return 0;

@@ -106,7 +106,8 @@ test_table(void **state)
 	assert_non_null(spt);
 	assert_non_null(hvt);
 	assert_non_null(ex);
-	assert_null(tender_find("qemu"));
+	assert_non_null(tender_find("qemu"));
+	assert_null(tender_find("qemu-kvm"));
 	assert_null(tender_find("Solo5-spt"));
 	assert_null(tender_find(NULL));
 	assert_int_equal(spt->min_memory, 2);

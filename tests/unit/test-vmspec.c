@@ -435,7 +435,8 @@ test_bad_tender(void **state)
 	(void)state;
 	refused_as("tender", "\"foo\"", 422,
 	    "field 'tender': unknown tender "
-	    "'foo' (known: exec, solo5-hvt, solo5-spt)");
+	    "'foo' (known: cloud-hypervisor, exec, firecracker, qemu, "
+	    "solo5-hvt, solo5-spt)");
 	refused_as("tender", "\"a-very-long-tender-name-that-is-not-known\"",
 	    422, "unknown tender");
 	refused_as("tender", "\"solo5-hvt\"", 422,
