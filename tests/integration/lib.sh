@@ -222,11 +222,29 @@ wait_for() {
 # on a stock system; some containers make it 0600: open it up for the
 # test and put the mode back in cleanup.
 tun_open_to_tender() {
-	local mode
-	mode=$(stat -c %a /dev/net/tun) || fail "no /dev/net/tun"
-	[ "$mode" = 666 ] && return 0
-	chmod 0666 /dev/net/tun || fail "cannot chmod /dev/net/tun"
-	CLEANUP_HOOKS+=("chmod $mode /dev/net/tun")
+	mkdir -p "$TUN_USERS" || fail "cannot make $TUN_USERS"
+	(
+		flock 9
+		[ -e "$TUN_USERS/mode" ] ||
+			stat -c %a /dev/net/tun >"$TUN_USERS/mode" || exit 1
+		touch "$TUN_USERS/user.$$" && chmod 0666 /dev/net/tun
+	) 9>"$TUN_USERS/lock" || fail "cannot open /dev/net/tun to the tender user"
+	CLEANUP_HOOKS+=("tun_release")
+}
+
+# Tests running in parallel share the change: the last one out puts the
+# old mode back.
+TUN_USERS=/run/unikd-tests-tun
+tun_release() {
+	(
+		flock 9
+		rm -f "$TUN_USERS/user.$$"
+		if ! compgen -G "$TUN_USERS/user.*" >/dev/null &&
+		    [ -e "$TUN_USERS/mode" ]; then
+			chmod "$(cat "$TUN_USERS/mode")" /dev/net/tun
+			rm -f "$TUN_USERS/mode"
+		fi
+	) 9>"$TUN_USERS/lock"
 }
 
 # netns_add NAME: makes network namespace NAME, deleted in cleanup.
