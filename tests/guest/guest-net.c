@@ -193,6 +193,12 @@ parse_udp_to(struct guest_net *n, const char *v)
 	n->n_targets++;
 }
 
+void
+guest_net_free(struct guest_net *n)
+{
+	free(n);
+}
+
 struct guest_net *
 guest_net_new(int argc, char **argv, int first)
 {

@@ -32,6 +32,8 @@ struct guest_net;
 /* Reads the networking ARGS (--ipv4=, --ipv4-gateway=, --udp-echo=,
  * --udp-to=) from argv[first..]; exits 1 on a malformed one. */
 struct guest_net *guest_net_new(int argc, char **argv, int first);
+/* Frees what guest_net_new made (the TAP fds close with the process). */
+void guest_net_free(struct guest_net *);
 /* Opens the TAP iface by name as solo5-spt does (exits 1 when it is
  * missing, down or busy) and prints its boot line. mac may be NULL. */
 void guest_net_attach(struct guest_net *, const char *name,

@@ -436,7 +436,7 @@ main(int argc, char **argv)
 	struct guest_args g;
 	struct guest_net *net;
 	sigset_t waitmask;
-	int first, i;
+	int first, i, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	first = parse_tender(&t, argc, argv);
@@ -456,5 +456,7 @@ main(int argc, char **argv)
 		signal(SIGSEGV, SIG_DFL);
 		raise(SIGSEGV);
 	}
-	return guest_run(&g, net, &waitmask);
+	rc = guest_run(&g, net, &waitmask);
+	guest_net_free(net);
+	return rc;
 }
