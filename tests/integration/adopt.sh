@@ -10,7 +10,7 @@ start_unikd
 
 run_vm a1 -- --print-every=100
 run_vm a2 -- --print-every=100
-run_vm a3 -- --exit-after=2 --exit-code=5
+run_vm a3 -- --exit-after=5 --exit-code=5
 for vm in a1 a2 a3; do
 	wait_state "$vm" running
 done
@@ -35,7 +35,7 @@ done
 uk info >/dev/null 2>&1
 assert_eq "$?" 3 "exit code of unikctl with unikd down"
 
-sleep 3
+sleep 6
 alive "${pid[a3]}" && fail "a3 did not exit while unikd was down"
 
 info "start unikd again"
