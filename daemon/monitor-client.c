@@ -230,18 +230,30 @@ monitor_spec_ints(const int *v, size_t n)
 	return arr;
 }
 
+static json_t *
+monitor_spec_gids(const gid_t *v, size_t n)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_integer((json_int_t)v[i]));
+	return arr;
+}
+
 static char *
 monitor_spec_text(const struct monitor_spec *spec)
 {
 	json_t *obj;
 	char *text;
 
-	obj = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s, s:I, s:I,"
-	                " s:s, s:s}",
+	obj = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:I,"
+	                " s:I, s:s, s:s}",
 	    "vm", spec->vm, "argv", monitor_spec_strings(spec->argv), "env",
 	    monitor_spec_strings(spec->env), "fds",
 	    monitor_spec_ints(spec->fd_targets, spec->nfds), "uid",
-	    (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "cpus",
+	    (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "groups",
+	    monitor_spec_gids(spec->groups, spec->ngroups), "cpus",
 	    monitor_spec_ints(spec->cpus, spec->ncpus), "console",
 	    spec->console, "console_max", (json_int_t)spec->console_max,
 	    "console_files", (json_int_t)spec->console_files, "socket",

@@ -30,6 +30,8 @@ struct mon_spec {
 	size_t nfds;
 	uid_t uid;
 	gid_t gid;
+	gid_t groups[MON_MAX_GROUPS];
+	size_t ngroups;
 	cpu_set_t cpus;
 	size_t ncpus;
 	const char *console;

@@ -25,7 +25,8 @@
  * unikd -> monitor:
  *   MON_SPEC   (first packet only) {"vm": s, "argv": [s], "env": [s],
  *              "fds": [target fd numbers], "uid": n, "gid": n,
- *              "cpus": [n] (may be empty), "console": path,
+ *              "groups": [n] (the tender's supplementary groups; empty
+ *              or absent: none), "cpus": [n] (may be empty), "console": path,
  *              "console_max": n, "console_files": n, "socket": path,
  *              "exit_file": path}
  *   MON_SIGNAL {"signal": n}  sent to the tender's process group
@@ -38,6 +39,7 @@
 #define MON_MSG_MAX 65536
 #define MON_MAX_FDS 64
 #define MON_SPEC_FD 3
+#define MON_MAX_GROUPS 64	/* supplementary groups of a tender */
 
 enum mon_msg_type {
 	MON_SPEC = 'S',

@@ -90,11 +90,33 @@ spec_ints(json_t *arr, int *out, size_t max, size_t *n, int lo, int hi)
 	return 0;
 }
 
+/* The supplementary groups: an array of gids, absent for none. */
+static int
+spec_groups(json_t *arr, struct mon_spec *sp)
+{
+	json_t *v;
+	json_int_t g;
+	size_t i;
+
+	sp->ngroups = 0;
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > MON_MAX_GROUPS)
+		return -1;
+	json_array_foreach(arr, i, v) {
+		g = json_integer_value(v);
+		if (!json_is_integer(v) || g < 0 || g > UINT32_MAX - 1)
+			return -1;
+		sp->groups[sp->ngroups++] = (gid_t)g;
+	}
+	return 0;
+}
+
 static int
 spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
     char *err, size_t errlen)
 {
-	json_t *argv, *env, *fds, *cpus;
+	json_t *argv, *env, *fds, *cpus, *groups = NULL;
 	json_int_t uid, gid, cmax, cfiles;
 	int cpu[CPU_SETSIZE];
 	size_t i, j, n;
@@ -102,11 +124,13 @@ spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
 	sp->json = json_loadb(text, len, 0, NULL);
 	if (json_unpack(sp->json,
 	        "{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s,"
-	        " s:I, s:I, s:s, s:s}",
+	        " s:I, s:I, s:s, s:s, s?o}",
 	        "vm", &sp->vm, "argv", &argv, "env", &env, "fds", &fds, "uid",
 	        &uid, "gid", &gid, "cpus", &cpus, "console", &sp->console,
 	        "console_max", &cmax, "console_files", &cfiles, "socket",
-	        &sp->socket, "exit_file", &sp->exit_file) == -1)
+	        &sp->socket, "exit_file", &sp->exit_file, "groups", &groups) == -1)
+		goto bad;
+	if (spec_groups(groups, sp) == -1)
 		goto bad;
 	sp->argv = spec_strings(argv);
 	sp->env = spec_strings(env);
@@ -247,7 +271,9 @@ tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
 	if (tender_fds(sp, out_w, &err_w) == -1)
 		tender_fail(err_w, STAGE_FDS);
 	if (geteuid() == 0 &&
-	    (setgroups(0, NULL) == -1 || setgid(sp->gid) == -1 ||
+	    (setgroups(sp->ngroups, sp->ngroups > 0 ? sp->groups : NULL) ==
+	            -1 ||
+	        setgid(sp->gid) == -1 ||
 	        setuid(sp->uid) == -1))
 		tender_fail(err_w, STAGE_CREDS);
 	/* After the uid change, which clears the parent-death signal. */

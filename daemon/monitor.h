@@ -22,6 +22,8 @@ struct monitor_spec {
 	size_t nfds;
 	uid_t uid;
 	gid_t gid;
+	const gid_t *groups;	/* supplementary groups; ngroups 0: none */
+	size_t ngroups;
 	const int *cpus;	/* CPUs to pin the tender to; ncpus 0: none */
 	size_t ncpus;
 	const char *console;	/* console log path */

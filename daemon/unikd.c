@@ -81,6 +81,24 @@ unikd_probe_tenders(struct unikd *u)
 	}
 }
 
+/* The supplementary groups of tender_user (its group list as of now),
+ * so a tender reaches /dev/kvm through the kvm group. None when the list
+ * cannot be read or is too long (then the tender runs with none). */
+static void
+unikd_tender_groups(struct unikd *u)
+{
+	int n = UNIKD_TENDER_GROUPS_MAX;
+
+	u->ntender_groups = 0;
+	if (getgrouplist(u->cf.tender_user, u->tender_gid, u->tender_groups,
+	    &n) == -1) {
+		log_warnx("tender_user=%s action=groups error=\"more than %d "
+		    "groups\"", u->cf.tender_user, UNIKD_TENDER_GROUPS_MAX);
+		return;
+	}
+	u->ntender_groups = (size_t)n;
+}
+
 /* Resolves tender_user, tender_group and admin_group; each missing one
  * is reported on errf. Returns the number of problems. */
 static int
@@ -222,6 +240,7 @@ unikd_reload(struct unikd *u)
 		u->cf.max_memory = max_memory;
 	log_set_level(u->cf.log_level);
 	unikd_probe_tenders(u);
+	unikd_tender_groups(u);
 	log_info("action=reload result=ok");
 }
 
@@ -300,6 +319,7 @@ main(int argc, char *argv[])
 	}
 	u.started_at = time(NULL);
 	unikd_probe_tenders(&u);
+	unikd_tender_groups(&u);
 	/* Before the VMs: their TAPs go on the networks' bridges. */
 	if (network_init(&u) == -1)
 		fatalx("cannot load the networks from %s", dbpath);

@@ -23,6 +23,8 @@
 #endif
 #include "tender.h"
 
+#define UNIKD_TENDER_GROUPS_MAX 64	/* MON_MAX_GROUPS */
+
 struct event_base;
 struct event;
 struct store;
@@ -76,6 +78,8 @@ struct unikd {
 
 	uid_t tender_uid;
 	gid_t tender_gid;
+	gid_t tender_groups[UNIKD_TENDER_GROUPS_MAX];	/* supplementary */
+	size_t ntender_groups;
 	gid_t admin_gid;
 
 	TAILQ_HEAD(, unikd_event_sub) event_subs;

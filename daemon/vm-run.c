@@ -187,6 +187,8 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	ms.nfds = cmd.nfds;
 	ms.uid = u->tender_uid;
 	ms.gid = u->tender_gid;
+	ms.groups = u->tender_groups;
+	ms.ngroups = u->ntender_groups;
 	ms.cpus = vm->spec.cpus;
 	ms.ncpus = vm->spec.ncpus;
 	ms.console = console;

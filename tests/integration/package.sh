@@ -100,6 +100,7 @@ grep -q '^E: ' "$T/lintian.log" && fail "lintian reports errors"
 info "apt-get install ./$(basename "$deb")"
 had_group=$(getent group unikd)
 had_user=$(getent passwd unikd-tender)
+had_kvm=$(getent group kvm)
 had_dirs=
 for d in /var/lib/unikd /run/unikd /etc/unikd; do
 	[ -e "$d" ] && had_dirs="$had_dirs $d"
@@ -115,6 +116,7 @@ uninstall() {
 	[ -z "$had_user" ] && getent group unikd-tender >/dev/null &&
 	    groupdel unikd-tender
 	[ -z "$had_group" ] && getent group unikd >/dev/null && groupdel unikd
+	[ -z "$had_kvm" ] && getent group kvm >/dev/null && groupdel kvm
 	for d in /var/lib/unikd /run/unikd /etc/unikd; do
 		case " $had_dirs " in *" $d "*) ;; *) rm -rf "$d" ;; esac
 	done
@@ -128,6 +130,8 @@ CLEANUP_HOOKS+=(uninstall)
 getent group unikd >/dev/null || fail "no unikd group after install"
 getent passwd unikd-tender | grep -q ':/usr/sbin/nologin$' ||
     fail "no unikd-tender user with no login: $(getent passwd unikd-tender)"
+id -nG unikd-tender | grep -qw kvm ||
+    fail "unikd-tender is not in the kvm group: $(id -nG unikd-tender)"
 [ -d /var/lib/unikd/images ] || fail "tmpfiles did not make /var/lib/unikd/images"
 for l in /etc/systemd/system/sockets.target.wants/unikd.socket \
     /etc/systemd/system/multi-user.target.wants/unikd.service; do

@@ -513,6 +513,49 @@ test_wrong_user(void **state)
 	assert_int_equal(access(f->exit_file, F_OK), -1);
 }
 
+/* The tender's supplementary groups as its /proc/self/status says. */
+static void
+tender_groups(struct fixture *f, const gid_t *groups, size_t n, char *out,
+    size_t len)
+{
+	char *const argv[] = {(char *)"/bin/sh", (char *)"-c",
+	    (char *)"grep ^Groups: /proc/self/status", NULL};
+	struct monitor_spec spec;
+
+	spec_init(f, &spec, argv);
+	spec.groups = groups;
+	spec.ngroups = n;
+	spawn(f, &spec);
+	wait_exit(f);
+	assert_true(WIFEXITED(f->ex.wstatus));
+	assert_int_equal(WEXITSTATUS(f->ex.wstatus), 0);
+	snprintf(out, len, "%.*s", (int)f->outlen, f->output);
+	out[strcspn(out, "\n")] = '\0';
+	/* kernels differ on a trailing space */
+	while (len = strlen(out), len > 0 && out[len - 1] == ' ')
+		out[len - 1] = '\0';
+	monitor_free(f->m);
+	f->m = NULL;
+	f->exited = f->hellos = 0;
+	f->outlen = 0;
+}
+
+/* Root: the tender gets the groups of the spec, and none without. */
+static void
+test_groups(void **state)
+{
+	struct fixture *f = *state;
+	const gid_t groups[] = {4242, 4343};
+	char line[256];
+
+	if (geteuid() != 0)
+		skip();
+	tender_groups(f, groups, 2, line, sizeof(line));
+	assert_string_equal(line, "Groups:\t4242 4343");
+	tender_groups(f, NULL, 0, line, sizeof(line));
+	assert_string_equal(line, "Groups:\t");
+}
+
 static void
 test_bad_specs(void **state)
 {
@@ -559,6 +602,7 @@ main(void)
 	    TEST(test_rotation),
 	    TEST(test_stuck_client),
 	    TEST(test_wrong_user),
+	    TEST(test_groups),
 	    TEST(test_bad_specs),
 	};
 
