@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: installs what the tests need, builds with warnings
-# as errors, runs `make check` (unit and integration tests), then builds
+# as errors, runs `make check` (unit and integration tests) and `make
+# distcheck`, then builds
 # again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
 # suite once more. Prints "N passed, N failed" at the end.
 set -u
@@ -46,8 +47,22 @@ san_reports() {
 	done
 }
 
+# make distcheck: the tarball builds and passes its own checks.
+distcheck() {
+	local log=$top/build-check/distcheck.log
+	if (cd "$top/build-check" && make -s -j2 distcheck) >"$log" 2>&1; then
+		echo "PASS: make distcheck"
+		passed=$((passed + 1))
+	else
+		tail -60 "$log"
+		echo "FAIL: make distcheck"
+		failed=$((failed + 1))
+	fi
+}
+
 status=0
 run_build "$top/build-check" || status=1
+distcheck
 sandir=$(mktemp -d /tmp/unikd-san.XXXXXX)
 chmod 0777 "$sandir"	# tenders run as an unprivileged user
 export ASAN_OPTIONS=detect_leaks=1:log_path=$sandir/san
