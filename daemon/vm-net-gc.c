@@ -40,6 +40,7 @@ struct gc_list {
 struct gc_run {
 	struct unikd *u;
 	struct gc_list victims, present, ledger;
+	json_t *removed;	/* what gc_sweep lists */
 };
 
 static int
@@ -163,24 +164,44 @@ vm_net_tap_delete(struct unikd *u, const char *tap, const char *vm,
 	return 0;
 }
 
-/* Deletes (or with dry_run lists) the victims; drops stale rows. */
+static void
+gc_list_removed(json_t *removed, const char *tap, const char *vm,
+    const char *nic)
+{
+	json_array_append_new(removed, json_pack("{s:s, s:s, s:s}", "tap",
+	    tap, "vm", vm, "nic", nic));
+}
+
+/* A TAP the batch deleted: listed when it is one of the victims. */
+static void
+gc_on_deleted(void *arg, const char *tap, const char *vm, const char *nic)
+{
+	struct gc_run *r = arg;
+
+	if (!gc_list_has(&r->victims, tap))
+		return;
+	r->u->gc_removed_links++;
+	gc_list_removed(r->removed, tap, vm, nic);
+}
+
+/* Deletes (or with dry_run lists) the victims in one batch; drops stale
+ * rows. */
 static void
 gc_sweep(struct gc_run *r, bool dry_run, json_t *removed)
 {
 	const struct gc_link *l;
 	size_t i;
 
+	r->removed = removed;
 	for (i = 0; i < r->victims.n; i++) {
 		l = &r->victims.v[i];
-		if (!dry_run) {
-			if (vm_net_tap_delete(r->u, l->tap, l->vm, l->nic) ==
-			    -1)
-				continue;
-			r->u->gc_removed_links++;
-		}
-		json_array_append_new(removed, json_pack("{s:s, s:s, s:s}",
-		    "tap", l->tap, "vm", l->vm, "nic", l->nic));
+		if (dry_run)
+			gc_list_removed(removed, l->tap, l->vm, l->nic);
+		else
+			vm_net_tap_queue(r->u, l->tap, l->vm, l->nic);
 	}
+	if (!dry_run)
+		vm_net_batch_flush(r->u, gc_on_deleted, r);
 	for (i = 0; !dry_run && i < r->ledger.n; i++) {
 		l = &r->ledger.v[i];
 		if (gc_list_has(&r->victims, l->tap))

@@ -1,7 +1,7 @@
 /*
  * NICs on VMs: checks and leases at create, TAPs at start and after exit,
  * the host's set of guest MACs (see vm-net.h). The ledger and GC are in
- * vm-net-gc.c.
+ * vm-net-gc.c, batched TAP deletion in vm-net-batch.c.
  */
 #include "config.h"
 
@@ -387,6 +387,8 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 		return uerr_set(e, UERR_UNAVAILABLE,
 		    "vm '%s': networking is not available on this host",
 		    vm->spec.name);
+	/* TAPs still queued go first, as they did when deleted at once */
+	vm_net_batch_flush(vm->u, NULL, NULL);
 	for (i = 0; i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
 		if ((net = network_find(vm->u, n->network)) == NULL) {
@@ -397,7 +399,7 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 		}
 		vm_net_fill(net, n);
 		if (n->tap[0] != '\0')	/* a TAP left from an earlier run */
-			vm_net_tap_delete(vm->u, n->tap, vm->spec.name,
+			vm_net_tap_queue(vm->u, n->tap, vm->spec.name,
 			    n->name);
 		n->tap[0] = '\0';
 		if (vm_net_tap_make(vm, net, n, fds != NULL ? &fds[i] : NULL,
@@ -422,7 +424,7 @@ vm_net_stop(struct vm *vm)
 		n = &vm->spec.nics[i];
 		if (n->tap[0] == '\0')
 			continue;
-		vm_net_tap_delete(vm->u, n->tap, vm->spec.name, n->name);
+		vm_net_tap_queue(vm->u, n->tap, vm->spec.name, n->name);
 		n->tap[0] = '\0';
 	}
 }
@@ -449,6 +451,7 @@ vm_net_shutdown(struct unikd *u)
 	struct vm_mac_entry *m;
 	size_t i;
 
+	vm_net_batch_free(u);
 	if (u->vm_macs == NULL)
 		return;
 	for (i = 0; i < VM_NET_MAC_BUCKETS; i++) {

@@ -2,8 +2,9 @@
  * NICs on VMs (DESIGN.md §6): at create, the networks are checked, MACs
  * generated (stable, unique on the host) and addresses leased; at start,
  * one TAP per NIC, recorded in the ledger (the store's links table)
- * before it is made; after the tender exits, the TAPs are deleted and
- * their rows removed. At start-up and on POST /v1/gc, every TAP tagged
+ * before it is made; after the tender exits, the TAPs are deleted (in
+ * batches, on the event loop's next turn: vm-net-batch.c) and their rows
+ * removed. At start-up and on POST /v1/gc, every TAP tagged
  * "unikd:" whose VM is not running is deleted; a link without the tag is
  * never touched. vm_net_reattach and vm_net_uses (network.h) live here.
  */

@@ -35,6 +35,7 @@ static struct nla_policy nb_link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = { .type = NLA_STRING, .maxlen = IFNAMSIZ },
 	[IFLA_MTU] = { .type = NLA_U32 },
 	[IFLA_MASTER] = { .type = NLA_U32 },
+	[IFLA_GROUP] = { .type = NLA_U32 },
 	[IFLA_IFALIAS] = { .type = NLA_STRING },
 	[IFLA_LINKINFO] = { .type = NLA_NESTED },
 	[IFLA_STATS64] = { .minlen = sizeof(struct rtnl_link_stats64) },
@@ -97,6 +98,8 @@ nb_link_parse(struct nlmsghdr *h, struct nb_link_info *info,
 	if (tb[IFLA_IFALIAS] != NULL)
 		snprintf(info->alias, sizeof(info->alias), "%s",
 		    nla_get_string(tb[IFLA_IFALIAS]));
+	if (tb[IFLA_GROUP] != NULL)
+		info->group = (int)nla_get_u32(tb[IFLA_GROUP]);
 	nb_link_kind(tb[IFLA_LINKINFO], info->kind);
 	*master = tb[IFLA_MASTER] != NULL ? (int)nla_get_u32(tb[IFLA_MASTER])
 					  : 0;
@@ -313,6 +316,27 @@ nb_link_delete_group(struct nb *nb, int group)
 		return nb_fail(nb, EINVAL, "group %d: not a unikd group", group);
 	snprintf(what, sizeof(what), "group %d", group);
 	return nb_dellink(nb, NULL, group, what);
+}
+
+int
+nb_link_set_group(struct nb *nb, const char *name, int group)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg;
+
+	if (strlen(name) >= NB_IFNAMSIZ)
+		return nb_fail(nb, ENODEV, "%s: name too long", name);
+	if (group < 0)
+		return nb_fail(nb, EINVAL, "%s: group %d", name, group);
+	/* no NLM_F_CREATE: an existing link only, ENODEV otherwise */
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (msg == NULL || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) ||
+	    nla_put_string(msg, IFLA_IFNAME, name) ||
+	    nla_put_u32(msg, IFLA_GROUP, (uint32_t)group)) {
+		nlmsg_free(msg);
+		return nb_fail(nb, ENOMEM, "%s: no memory", name);
+	}
+	return nb_request(nb, msg, name);
 }
 
 static void

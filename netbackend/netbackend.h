@@ -98,6 +98,9 @@ int nb_link_delete(struct nb *, const char *name);
  * the kernel unregisters the batch far faster than one by one). ENODEV
  * when no link is in the group; EINVAL for group <= 0. */
 int nb_link_delete_group(struct nb *, int group);
+/* Moves an existing link into netdev group (one RTM_NEWLINK setting
+ * IFLA_GROUP); ENODEV when there is no such link, EINVAL for group < 0. */
+int nb_link_set_group(struct nb *, const char *name, int group);
 
 struct nb_bridge_params {
 	const char *name;
@@ -121,6 +124,7 @@ struct nb_link_info {
 	char alias[256];	/* ifalias, "" when none */
 	char master[NB_IFNAMSIZ];	/* "" when none */
 	unsigned mtu;
+	int group;		/* netdev group, 0 the default */
 	bool up;
 };
 /* One dump of every link; cb's non-zero return stops and is returned. */

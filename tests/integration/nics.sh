@@ -6,7 +6,9 @@
 # given to the tender (--net, --net-mac, placeholders in args). A restart
 # by policy keeps MAC and address; rm releases the lease; after kill -9 of
 # unikd and the tenders no stale TAP is left, and a link without the tag
-# survives every GC. Bad input changes nothing: no TAP, no lease.
+# survives every GC. Bad input changes nothing: no TAP, no lease. TAPs are
+# deleted in batches through unikd's netdev group, and a foreign link in
+# that group makes unikd delete them one by one, never the foreign link.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -159,5 +161,29 @@ assert_eq "$(taps)" "$(printf '%s\n' "$tap1c" ukdead | sort)" \
 assert_eq "$(link_field "$tap1c" 'd.get("master")')" uk-lan "master of $tap1c"
 assert_eq "$(nic_get v3 tap)" null "v3's TAP once exited"
 assert_contains "$(uk gc --dry-run)" "nothing to remove" "gc --dry-run"
+has_link ukdead || fail "ukdead did not survive"
+
+info "TAPs go in batches through unikd's netdev group, never a foreign link"
+run_vm v4 --net service=lan
+run_vm v5 --net service=lan
+wait_state v4 running
+wait_state v5 running
+tap4=$(nic_get v4 tap)
+tap5=$(nic_get v5 tap)
+kill -9 "$(vm_field v4 pid)" "$(vm_field v5 pid)"
+wait_for 5 "the TAPs of v4 and v5 to go" \
+    eval '! has_link "$tap4" && ! has_link "$tap5"'
+grep -q "action=delete-batch" "$T/unikd.log" || fail "no batch delete logged"
+# a link not unikd's in the group (0x756b): TAPs then go one by one
+nsip tuntap add ukforeign mode tap || fail "ip tuntap add ukforeign"
+nsip link set ukforeign group 30059 || fail "ip link set ukforeign group"
+uk start v4 >/dev/null || fail "start v4"
+wait_state v4 running
+tap4=$(nic_get v4 tap)
+uk rm -f v4 >/dev/null || fail "rm -f v4"
+wait_for 5 "v4's TAP $tap4 to go" eval '! has_link "$tap4"'
+has_link ukforeign || fail "the foreign link in unikd's group was deleted"
+grep -q "is not unikd's is in the group" "$T/unikd.log" ||
+    fail "no warning about the foreign link in the group"
 has_link ukdead || fail "ukdead did not survive"
 info "ok"

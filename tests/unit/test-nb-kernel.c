@@ -326,6 +326,36 @@ test_group_delete(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* Only the links moved into a group go with it. */
+static void
+test_set_group(void **state)
+{
+	struct nb_tap_params p;
+	struct nb_link_info li;
+	int fd;
+
+	(void)state;
+	bridge_up();
+	tap_params(&p, "uks1", true);
+	assert_int_equal(nb_tap_create(nb, &p, &fd), 0);
+	tap_params(&p, "uks2", true);
+	assert_int_equal(nb_tap_create(nb, &p, &fd), 0);
+	assert_int_equal(nb_link_get(nb, "uks1", &li), 0);
+	assert_int_equal(li.group, 0);
+	assert_int_equal(nb_link_set_group(nb, "uks1", 9), 0);
+	assert_int_equal(nb_link_get(nb, "uks1", &li), 0);
+	assert_int_equal(li.group, 9);
+	assert_string_equal(li.master, BR);
+	assert_int_equal(nb_link_delete_group(nb, 9), 0);
+	assert_int_equal(nb_link_get(nb, "uks1", &li), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(nb_link_get(nb, "uks2", &li), 0);
+	assert_int_equal(li.group, 0);
+	assert_int_equal(nb_link_set_group(nb, "uks1", 9), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(nb_link_delete(nb, "uks2"), 0);
+}
+
 static int
 find_stats(void *arg, const char *name, const struct nb_link_stats *s)
 {
@@ -568,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_tap_nonpersistent),
 		cmocka_unit_test(test_link_delete),
 		cmocka_unit_test(test_group_delete),
+		cmocka_unit_test(test_set_group),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_bridge_ensure),
