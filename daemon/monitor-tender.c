@@ -128,7 +128,8 @@ spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
 	        "vm", &sp->vm, "argv", &argv, "env", &env, "fds", &fds, "uid",
 	        &uid, "gid", &gid, "cpus", &cpus, "console", &sp->console,
 	        "console_max", &cmax, "console_files", &cfiles, "socket",
-	        &sp->socket, "exit_file", &sp->exit_file, "groups", &groups) == -1)
+	        &sp->socket, "exit_file", &sp->exit_file, "groups",
+	        &groups) == -1)
 		goto bad;
 	if (spec_groups(groups, sp) == -1)
 		goto bad;
