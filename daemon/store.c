@@ -51,6 +51,9 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX events_vm ON events (vm, seq);",
     /* 2: a VM's leases found without scanning a network's (network.c). */
     "CREATE INDEX leases_vm ON leases (vm, nic);",
+    /* 3: a pending restart and its crash streak outlive unikd (vm-run.c). */
+    "ALTER TABLE vms ADD COLUMN restart_at INTEGER;"
+    "ALTER TABLE vms ADD COLUMN streak INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const store_sql[ST_TX_STMTS] = {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -28,6 +28,8 @@ struct store_vm_runtime {
 	int64_t created_at;	/* unix seconds */
 	int64_t started_at;	/* 0 when never */
 	int64_t finished_at;	/* 0 when never */
+	int64_t restart_at;	/* unix ms of a pending restart, 0 when none */
+	int64_t streak;		/* restarts in the current crash streak */
 };
 
 /* One row of the vms table as read back. Strings live until the callback returns. */

@@ -27,6 +27,8 @@ int vm_run_check(struct vm *, struct uerr *e);
 int vm_run_spawn(struct vm *, struct uerr *e);
 /* Connects to the monitor of a VM the store says is active. */
 void vm_run_adopt(struct vm *);
+/* Arms the timer of a restart the store says is pending (restart_at). */
+void vm_run_resume_restart(struct vm *);
 /* Ends the VM's monitor connection; the tender keeps running, and
  * when kill is true it is sent SIGKILL and its exit record removed. */
 void vm_run_detach(struct vm *, bool kill);

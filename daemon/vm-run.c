@@ -378,6 +378,23 @@ vm_restart_timer(int fd, short what, void *arg)
 	vm_save(vm);
 }
 
+/* A restart pending when the previous unikd ended: due at restart_at,
+ * at once if past, never later than the backoff's cap (the clock may
+ * have gone back). */
+void
+vm_run_resume_restart(struct vm *vm)
+{
+	int64_t left = vm->restart_at - unikd_now_ms();
+
+	if (left < 0)
+		left = 0;
+	if (left > vm->u->cf.restart_backoff_max_ms)
+		left = vm->u->cf.restart_backoff_max_ms;
+	log_info("vm=%s action=restarting attempt=%u delay_ms=%lld resumed=1",
+	    vm->spec.name, vm->streak + 1, (long long)left);
+	vm_timer_set(vm, vm_restart_timer, (unsigned)left);
+}
+
 /* The tender is gone: record why, then restart, give up or rest. */
 static void
 vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
@@ -417,6 +434,8 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 	    vm->stop_requested || vm->restart_requested, vm->streak,
 	    u->cf.restart_backoff_ms, u->cf.restart_backoff_max_ms, &delay);
 	vm->state = action == RESTART_ACTION_GIVE_UP ? VM_FAILED : VM_EXITED;
+	if (action == RESTART_ACTION_RESTART)	/* saved: unikd may restart */
+		vm->restart_at = unikd_now_ms() + delay;
 	vm_save(vm);
 	vm_path_exit(vm, path, sizeof(path));
 	unlink(path);	/* counted in the store now */
@@ -434,7 +453,6 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 		log_warnx("vm=%s action=restart error=\"%s\"", vm->spec.name,
 		    err.message);
 	} else if (action == RESTART_ACTION_RESTART) {
-		vm->restart_at = unikd_now_ms() + delay;
 		log_info("vm=%s action=restarting attempt=%u delay_ms=%u",
 		    vm->spec.name, vm->streak + 1, delay);
 		unikd_event(u, "vm.restarting", vm->spec.name,

@@ -183,6 +183,8 @@ vm_runtime(const struct vm *vm, struct store_vm_runtime *rt)
 	rt->created_at = vm->created_at;
 	rt->started_at = vm->started_at;
 	rt->finished_at = vm->finished_at;
+	rt->restart_at = vm->restart_at;
+	rt->streak = vm->streak;
 }
 
 void
@@ -347,6 +349,7 @@ vm_stop(struct vm *vm, int timeout, struct uerr *e)
 		/* a stop during the backoff cancels the pending restart */
 		vm_timer_cancel(vm);
 		vm->restart_at = 0;
+		vm_save(vm);
 		unikd_event(vm->u, "vm.exited", vm->spec.name,
 		    json_pack("{s:i, s:s, s:b}", "exit_status",
 			vm->exit_status, "exit_reason", vm->exit_reason,
@@ -519,6 +522,10 @@ vm_load_row(void *arg, const struct store_vm_row *row)
 	vm->created_at = row->rt.created_at;
 	vm->started_at = row->rt.started_at;
 	vm->finished_at = row->rt.finished_at;
+	vm->streak = (unsigned)row->rt.streak;
+	/* only an exited VM waits for a restart */
+	if (vm->state == VM_EXITED)
+		vm->restart_at = row->rt.restart_at;
 	vm_table_insert(u, vm);
 	return 0;
 }
@@ -539,6 +546,8 @@ vm_init(struct unikd *u, bool boot)
 	TAILQ_FOREACH_SAFE(vm, &u->vms, entry, next) {
 		if (vm_is_active(vm))
 			vm_run_adopt(vm);
+		else if (vm->restart_at != 0)
+			vm_run_resume_restart(vm);
 		else if (boot && vm->spec.autostart && vm->state != VM_FAILED) {
 			log_info("vm=%s action=autostart", vm->spec.name);
 			if (vm_start(vm, &err) == -1)

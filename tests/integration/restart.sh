@@ -125,4 +125,32 @@ kill -9 "$mpid"
 wait_state r6 exited 5
 assert_eq "$(vm_field r6 exit_reason)" "monitor lost" "r6 exit_reason"
 wait_for 5 "r6's tender to end with its monitor" eval "! alive $pid"
+
+info "a pending restart and its streak outlive unikd killed with SIGKILL"
+# a backoff of 2 s, so that unikd can be killed during each delay
+kill9_unikd
+sed -i 's/^restart_backoff = .*/restart_backoff = 2000/;
+    s/^restart_backoff_max = .*/restart_backoff_max = 2000/' "$CONF"
+start_unikd
+run_vm r7 --restart on-failure:3 -- --exit-after=0 --exit-code=3
+r7_pending() {
+	[ "$(vm_field r7 state)" = exited ] &&
+	    [ "$(vm_field r7 restart_at)" != null ]
+}
+r7_restarts_at_least() { [ "$(vm_field r7 restarts)" -ge "$1" ] 2>/dev/null; }
+wait_for 5 "r7 to exit with a restart pending" r7_pending
+assert_eq "$(vm_field r7 restarts)" 0 "r7 restarts before unikd is killed"
+kill9_unikd
+start_unikd
+wait_for 10 "r7 to be restarted by the new unikd" r7_restarts_at_least 1
+# killed again in the second delay: one restart is counted in the streak
+wait_for 5 "r7 to exit with its second restart pending" r7_pending
+assert_eq "$(vm_field r7 restarts)" 1 "r7 restarts before the second kill"
+kill9_unikd
+start_unikd
+wait_state r7 failed 20
+assert_eq "$(vm_field r7 restarts)" 3 \
+    "r7 restarts (on-failure:3 across unikd restarts)"
+assert_eq "$(vm_field r7 restart_at)" null "r7 restart_at once failed"
+assert_eq "$(vm_field r7 exit_reason)" "failed 3" "r7 exit_reason"
 echo "PASS"

@@ -400,6 +400,76 @@ test_runtime_null_round_trip(void **state)
 	assert_int_equal(seen.last.rt.finished_at, 1700000020);
 }
 
+/* A pending restart (unix ms) and its crash streak; none is NULL, 0. */
+static void
+test_restart_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	struct vm_seen seen = {0};
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "v", "{}", &rt), 0);
+	assert_peek(f->path, "SELECT quote(restart_at) || ' ' || streak"
+	    " FROM vms", "NULL 0");
+	rt.state = "exited";
+	rt.restart_at = 1700000030123;
+	rt.streak = 2;
+	assert_int_equal(store_vm_update_runtime(f->store, "v", &rt), 0);
+	reopen(f);
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.last.rt.restart_at, 1700000030123);
+	assert_int_equal(seen.last.rt.streak, 2);
+	rt.restart_at = 0;
+	assert_int_equal(store_vm_update_runtime(f->store, "v", &rt), 0);
+	assert_peek(f->path, "SELECT quote(restart_at) || ' ' || streak"
+	    " FROM vms", "NULL 2");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.last.rt.restart_at, 0);
+}
+
+/* A v2 database (before restart_at and streak) with a VM keeps it, with
+ * no restart pending and no streak. It is made by undoing step 3. */
+static void
+test_migrate_v2_with_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	struct vm_seen seen = {0};
+
+	open_ok(f);
+	rt.state = "exited";
+	rt.exit_status = 3;
+	rt.exit_reason = "failed 3";
+	rt.restarts = 4;
+	assert_int_equal(store_vm_insert(f->store, "old", "{}", &rt), 0);
+	store_close(f->store);
+	f->store = NULL;
+	exec_on(f->path, "ALTER TABLE vms DROP COLUMN restart_at;"
+	    "ALTER TABLE vms DROP COLUMN streak;"
+	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('vms')"
+	    " WHERE name IN ('restart_at', 'streak')", "0");
+	open_ok(f);
+	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
+	assert_peek(f->path, "SELECT value FROM meta WHERE"
+	    " key = 'schema_version'", "3");
+	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.names[0], "old");
+	assert_string_equal(seen.last_reason, "failed 3");
+	assert_int_equal(seen.last.rt.restarts, 4);
+	assert_int_equal(seen.last.rt.restart_at, 0);
+	assert_int_equal(seen.last.rt.streak, 0);
+	/* and the new columns take writes */
+	rt.restart_at = 1700000040000;
+	rt.streak = 1;
+	assert_int_equal(store_vm_update_runtime(f->store, "old", &rt), 0);
+	assert_peek(f->path, "SELECT restart_at || ' ' || streak FROM vms",
+	    "1700000040000 1");
+}
+
 struct ev_seen {
 	int64_t seq[16];
 	char vm[16][16];
@@ -661,6 +731,8 @@ main(void)
 	    STORE_TEST(test_vm_foreach_order_and_stop),
 	    STORE_TEST(test_vm_foreach_may_write),
 	    STORE_TEST(test_runtime_null_round_trip),
+	    STORE_TEST(test_restart_round_trip),
+	    STORE_TEST(test_migrate_v2_with_rows),
 	    STORE_TEST(test_events),
 	    STORE_TEST(test_garbage_refused),
 	    STORE_TEST(test_corrupt_refused),
