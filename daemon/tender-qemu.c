@@ -209,11 +209,20 @@ qemu_check(const struct vm_spec *spec, struct uerr *e)
 	return tender_manifest_check(spec, "virtio", e);
 }
 
-static int
-qemu_stop(const char *control_path, bool force, char *err, size_t errlen)
+/* The stop under way is a QMP session; the driver table names it by the
+ * drivers' common opaque type. */
+static struct tender_stop *
+qemu_stop(struct event_base *base, const char *control_path, bool force,
+    tender_stop_done done, void *arg, char *err, size_t errlen)
 {
-	return qmp_execute(control_path, force ? "quit" : "system_powerdown",
-	    err, errlen);
+	return (struct tender_stop *)qmp_start(base, control_path,
+	    force ? "quit" : "system_powerdown", done, arg, err, errlen);
+}
+
+static void
+qemu_stop_cancel(struct tender_stop *stop)
+{
+	qmp_cancel((struct qmp_session *)stop);
 }
 
 static void
@@ -237,4 +246,5 @@ const struct tender_driver tender_qemu = {
     .control_suffix = ".qmp",
     .check = qemu_check,
     .stop = qemu_stop,
+    .stop_cancel = qemu_stop_cancel,
 };

@@ -13,6 +13,12 @@
 struct vm_spec;
 struct conf_tender;
 struct uerr;
+struct event_base;
+struct tender_stop;	/* a driver's stop under way (qmp.h for qemu) */
+
+/* How a driver's stop through the control socket ended (tender_driver's
+ * stop): rc 0 or -1 with a reason in err. */
+typedef void (*tender_stop_done)(int rc, const char *err, void *arg);
 
 #define TENDER_MAX_FDS 64
 /*
@@ -77,11 +83,16 @@ struct tender_driver {
 	/*
 	 * Asks the tender to stop through its control socket: a request
 	 * the guest may act on (force false: ACPI power button), or an end
-	 * now (force true). 0 once sent; -1 with err when it cannot be
-	 * (the caller falls back to stop_signal / SIGKILL). NULL: signals.
+	 * now (force true). Runs on base without blocking: returns the
+	 * stop under way, which later calls done once (rc 0: the tender
+	 * took it; -1 with err: the caller falls back to stop_signal /
+	 * SIGKILL) and frees itself; stop_cancel ends it without done.
+	 * NULL with err when it cannot start. NULL stop: signals only.
 	 */
-	int (*stop)(const char *control_path, bool force, char *err,
-	    size_t errlen);
+	struct tender_stop *(*stop)(struct event_base *base,
+	    const char *control_path, bool force, tender_stop_done done,
+	    void *arg, char *err, size_t errlen);
+	void (*stop_cancel)(struct tender_stop *);
 };
 
 const struct tender_driver *tender_find(const char *name);

@@ -3,7 +3,8 @@
  * (tender.h): the TAPs as open fds, a listening control socket made by
  * unikd (run_dir/vm/NAME.SUFFIX, root only: the tender user cannot
  * create files there, and no other user may reach it), and a stop sent
- * through that socket instead of a signal.
+ * through that socket instead of a signal, on the event loop; when it
+ * fails, the signal is sent after all.
  */
 #include "config.h"
 
@@ -12,11 +13,13 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "monitor.h"
 #include "tender.h"
 #include "uerr.h"
 #include "unikd.h"
@@ -96,9 +99,57 @@ vm_control_remove(struct vm *vm)
 {
 	char path[4096];
 
+	vm_control_cancel(vm);	/* the tender is gone */
 	vm_path_control(vm, path, sizeof(path));
 	if (path[0] != '\0')
 		unlink(path);
+}
+
+void
+vm_control_cancel(struct vm *vm)
+{
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+
+	if (vm->control_stop != NULL && d != NULL && d->stop_cancel != NULL)
+		d->stop_cancel(vm->control_stop);
+	vm->control_stop = NULL;
+}
+
+/* The end of a stop on the control socket; when it failed, the signal
+ * a stop would have sent without one (a quit: SIGKILL). */
+static void
+vm_control_done(struct vm *vm, bool force, int rc, const char *err)
+{
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+	const char *action = force ? "quit" : "powerdown";
+
+	vm->control_stop = NULL;
+	if (rc == 0) {
+		log_info("vm=%s action=%s result=answered", vm->spec.name,
+		    action);
+		return;
+	}
+	log_warnx("vm=%s action=%s error=\"%s\"", vm->spec.name, action,
+	    err);
+	if (!vm_is_active(vm) || vm->monitor == NULL || d == NULL)
+		return;
+	if (force)
+		vm_kill(vm, SIGKILL, NULL);
+	else if (monitor_signal(vm->monitor, d->stop_signal) == -1)
+		log_warn("vm=%s action=stop signal=%d", vm->spec.name,
+		    d->stop_signal);
+}
+
+static void
+vm_control_powerdown_done(int rc, const char *err, void *arg)
+{
+	vm_control_done(arg, false, rc, err);
+}
+
+static void
+vm_control_quit_done(int rc, const char *err, void *arg)
+{
+	vm_control_done(arg, true, rc, err);
 }
 
 int
@@ -109,8 +160,12 @@ vm_control_stop(struct vm *vm, bool force)
 
 	if (d == NULL || d->stop == NULL)
 		return -1;
+	vm_control_cancel(vm);	/* a quit supersedes a powerdown */
 	vm_path_control(vm, path, sizeof(path));
-	if (d->stop(path, force, err, sizeof(err)) == -1) {
+	vm->control_stop = d->stop(vm->u->base, path, force,
+	    force ? vm_control_quit_done : vm_control_powerdown_done, vm,
+	    err, sizeof(err));
+	if (vm->control_stop == NULL) {
 		log_warnx("vm=%s action=%s control=%s error=\"%s\"",
 		    vm->spec.name, force ? "quit" : "powerdown", path, err);
 		return -1;

@@ -46,9 +46,13 @@ void vm_path_control(const struct vm *, char *buf, size_t len);
 int vm_control_start(struct vm *, const struct tender_driver *,
     struct tender_cmd *cmd, const int *nic_fds, struct uerr *e);
 void vm_control_remove(struct vm *);
-/* The driver's stop through the control socket: 0 once sent, -1 when
- * the driver has none or it failed (then signals will do). */
+/* The driver's stop through the control socket, on the event loop: 0
+ * once under way (should it fail later, the signal is sent then), -1
+ * when the driver has none or it cannot start (then signals will do). */
 int vm_control_stop(struct vm *, bool force);
+/* Ends a stop under way on the control socket, if any, without its
+ * fallback. */
+void vm_control_cancel(struct vm *);
 
 /* vm-console.c */
 /* Removes the console log files and the VM's state directory. */

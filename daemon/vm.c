@@ -141,6 +141,7 @@ vm_free(struct vm *vm)
 	vm_timer_cancel(vm);
 	if (vm->timer != NULL)
 		event_free(vm->timer);
+	vm_control_cancel(vm);
 	vm_spec_free(&vm->spec);
 	free(vm);
 }

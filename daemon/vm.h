@@ -20,6 +20,7 @@ struct uerr;
 struct monitor;
 struct event;
 struct evbuffer;
+struct tender_stop;
 
 enum vm_state {
 	VM_CREATED,
@@ -61,6 +62,7 @@ struct vm {
 	struct unikd *u;
 	struct monitor *monitor;
 	struct event *timer;	/* stop timeout or restart delay */
+	struct tender_stop *control_stop;	/* on the control socket */
 	TAILQ_HEAD(, vm_watch) watches;
 	TAILQ_ENTRY(vm) entry;
 	struct vm *hash_next;

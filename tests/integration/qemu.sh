@@ -118,6 +118,11 @@ t1=$(date +%s)
 assert_eq "$(vm_field q1 exit_reason)" "exited 0" "exit reason of q1"
 grep -q "vm=q1 action=powerdown" "$T/unikd.log" || fail "no QMP powerdown logged"
 grep -q "vm=q1 action=quit" "$T/unikd.log" || fail "no QMP quit logged"
+# both answered on the event loop: no fallback to a signal
+grep -q "vm=q1 action=powerdown result=answered" "$T/unikd.log" ||
+	fail "QEMU's answer to system_powerdown not logged"
+grep -q "vm=q1 action=quit result=answered" "$T/unikd.log" ||
+	fail "QEMU's answer to quit not logged"
 has_link "$tap" && fail "TAP $tap still there after the stop"
 [ -e "$T/run/vm/q1.qmp" ] && fail "QMP socket left after the exit"
 
