@@ -153,8 +153,8 @@ assert_eq "$(wc -l <"$T/stamped")" 5 "lines of logs --timestamps -n 5"
 grep -Eqv '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ' \
     "$T/stamped" && fail "a line without its timestamp: $(head -n 2 "$T/stamped")"
 assert_contains "$(cat "$T/stamped")" "testguest: tick" "stamped lines"
-now=$(date +%s)
 uk logs --timestamps busy | awk '{ print $1 }' >"$T/times"
+now=$(date +%s)	# after the read: the guest prints while it runs
 "$PY" - "$T/times" "$now" <<'PY' || fail "timestamps are not within the VM's run"
 import sys, datetime
 now = int(sys.argv[2])
