@@ -33,19 +33,7 @@
 static int
 ch_probe(const char *path, char *buf, size_t len)
 {
-	char line[256];
-
-	if (tender_run_version(path, "--version", line, sizeof(line)) == -1) {
-		snprintf(buf, len, "%s", line);
-		return -1;
-	}
-	if (strstr(line, "cloud-hypervisor") == NULL) {
-		snprintf(buf, len, "%s --version: unexpected output: %s", path,
-		    line);
-		return -1;
-	}
-	snprintf(buf, len, "%s", line);
-	return 0;
+	return tender_probe_version(path, "--version", "cloud-hypervisor", buf, len);
 }
 
 static int

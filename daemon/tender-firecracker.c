@@ -50,19 +50,7 @@
 static int
 fc_probe(const char *path, char *buf, size_t len)
 {
-	char line[256];
-
-	if (tender_run_version(path, "--version", line, sizeof(line)) == -1) {
-		snprintf(buf, len, "%s", line);
-		return -1;
-	}
-	if (strstr(line, "irecracker") == NULL) {
-		snprintf(buf, len, "%s --version: unexpected output: %s", path,
-		    line);
-		return -1;
-	}
-	snprintf(buf, len, "%s", line);
-	return 0;
+	return tender_probe_version(path, "--version", "irecracker", buf, len);
 }
 
 static json_t *

@@ -257,3 +257,22 @@ fail:
 	errno = err;
 	return -1;
 }
+
+int
+tender_probe_version(const char *path, const char *arg, const char *needle,
+    char *buf, size_t len)
+{
+	char line[256];
+
+	if (tender_run_version(path, arg, line, sizeof(line)) == -1) {
+		snprintf(buf, len, "%s", line);
+		return -1;
+	}
+	if (strstr(line, needle) == NULL) {
+		snprintf(buf, len, "%s %s: unexpected output: %s", path, arg,
+		    line);
+		return -1;
+	}
+	snprintf(buf, len, "%s", line);
+	return 0;
+}

@@ -136,5 +136,9 @@ int tender_manifest_check(const struct vm_spec *spec, const char *target,
  * with a time limit; used by the probes. */
 int tender_run_version(const char *path, const char *arg, char *buf,
     size_t len);
+/* A probe: runs `path arg` and accepts its first line when it holds
+ * needle; 0 with that line in buf, or -1 with why in buf. */
+int tender_probe_version(const char *path, const char *arg,
+    const char *needle, char *buf, size_t len);
 
 #endif
