@@ -126,26 +126,11 @@ block_ls(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = {
 	    "NAME", "SIZE", "ALLOCATED", "ATTACHED_TO", "USED_BY"};
-	struct ctl_table *t;
-	json_t *reply, *list;
-	size_t i;
 	int rc;
 
 	if ((rc = block_args(argc, argv, 0, "no argument")) != 0)
 		return rc;
-	if ((rc = ctl_call(c, "GET", "/v1/blocks", NULL, &reply)) != 0)
-		return rc;
-	list = json_object_get(reply, "blocks");
-	if (c->ctl_json)
-		ctl_print_json(list);
-	else if ((t = ctl_table_new(5, header)) != NULL) {
-		for (i = 0; i < json_array_size(list); i++)
-			block_row(t, json_array_get(list, i));
-		ctl_table_print(t, stdout);
-		ctl_table_free(t);
-	}
-	json_decref(reply);
-	return CTL_EXIT_OK;
+	return ctl_list(c, "/v1/blocks", "blocks", header, 5, block_row);
 }
 
 /* inspect (GET: prints the JSON) or rm (DELETE: prints the name). */

@@ -151,26 +151,11 @@ image_ls(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = {
 	    "NAME", "SIZE", "DIGEST", "USED_BY"};
-	struct ctl_table *t;
-	json_t *reply, *list;
-	size_t i;
 	int rc;
 
 	if ((rc = image_args(argc, argv, 0, "no argument")) != 0)
 		return rc;
-	if ((rc = ctl_call(c, "GET", "/v1/images", NULL, &reply)) != 0)
-		return rc;
-	list = json_object_get(reply, "images");
-	if (c->ctl_json)
-		ctl_print_json(list);
-	else if ((t = ctl_table_new(4, header)) != NULL) {
-		for (i = 0; i < json_array_size(list); i++)
-			image_row(t, json_array_get(list, i));
-		ctl_table_print(t, stdout);
-		ctl_table_free(t);
-	}
-	json_decref(reply);
-	return CTL_EXIT_OK;
+	return ctl_list(c, "/v1/images", "images", header, 4, image_row);
 }
 
 static int

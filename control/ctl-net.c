@@ -130,29 +130,11 @@ net_ls(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = {"NAME", "BRIDGE", "SUBNET",
 	    "GATEWAY", "MTU", "NAT", "ISOLATED", "VMS"};
-	struct ctl_table *t;
-	json_t *reply, *nets;
-	size_t i;
-	int rc;
 
 	if (argc > 1)
 		return ctl_usage_error(&ctl_cmd_net,
-		    "ls: unexpected argument "
-		    "'%s'",
-		    argv[1]);
-	if ((rc = ctl_call(c, "GET", "/v1/networks", NULL, &reply)) != 0)
-		return rc;
-	nets = json_object_get(reply, "networks");
-	if (c->ctl_json)
-		ctl_print_json(nets ? nets : json_array());
-	else if ((t = ctl_table_new(8, header)) != NULL) {
-		for (i = 0; i < json_array_size(nets); i++)
-			net_row(t, json_array_get(nets, i));
-		ctl_table_print(t, stdout);
-		ctl_table_free(t);
-	}
-	json_decref(reply);
-	return CTL_EXIT_OK;
+		    "ls: unexpected argument '%s'", argv[1]);
+	return ctl_list(c, "/v1/networks", "networks", header, 8, net_row);
 }
 
 /* Sends method to each network named; prints its JSON (inspect) or its

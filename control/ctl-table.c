@@ -127,3 +127,31 @@ ctl_duration(char *buf, size_t size, long long secs)
 			break;
 	snprintf(buf, size, "%lld%c", secs / units[i].secs, units[i].unit);
 }
+
+int
+ctl_list(struct ctl *c, const char *path, const char *key,
+    const char *const *header, size_t ncols,
+    int (*row)(struct ctl_table *, const json_t *))
+{
+	struct ctl_table *t;
+	json_t *reply, *list;
+	size_t i;
+	int rc;
+
+	if ((rc = ctl_call(c, "GET", path, NULL, &reply)) != 0)
+		return rc;
+	list = json_object_get(reply, key);
+	if (c->ctl_json) {
+		if (list != NULL)
+			ctl_print_json(list);
+		else
+			printf("[]\n");
+	} else if ((t = ctl_table_new(ncols, header)) != NULL) {
+		for (i = 0; i < json_array_size(list); i++)
+			row(t, json_array_get(list, i));
+		ctl_table_print(t, stdout);
+		ctl_table_free(t);
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}

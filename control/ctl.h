@@ -104,6 +104,14 @@ struct ctl_table *ctl_table_new(size_t ncols, const char *const *header);
 int ctl_table_add(struct ctl_table *, const char *const *cells);
 void ctl_table_print(const struct ctl_table *, FILE *);
 void ctl_table_free(struct ctl_table *);
+/*
+ * GET path and print the array under key: as JSON with --json (an
+ * absent array prints as []), else as a table of ncols columns, one row
+ * per element made by row. The exit code for the command.
+ */
+int ctl_list(struct ctl *, const char *path, const char *key,
+    const char *const *header, size_t ncols,
+    int (*row)(struct ctl_table *, const json_t *));
 
 /* ctl-table.c: time. */
 /* Parses an RFC 3339 UTC time ("2024-05-01T12:00:00[.123]Z"); -1 if not. */
