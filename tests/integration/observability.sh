@@ -118,7 +118,13 @@ assert_contains "$table" "CPU TIME" "stats table"
 assert_contains "$(echo "$table" | grep '^busy ')" "running" "busy's row"
 assert_eq "$(uk --json stats e1 | jget 'd["cpu_user_seconds"]')" null \
     "CPU time of a stopped VM"
-timeout --preserve-status -s INT 3 "$top_builddir/unikctl" -s "$SOCK" stats --watch busy >"$T/watch"
+# Under the sanitizer build, LeakSanitizer's exit-time scan (ptrace
+# stop-the-world) was seen to hang here once, right after the SIGINT:
+# no leak check for this one call (others check unikctl), and -k so a
+# hang can never stall the suite.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    timeout -k 10 --preserve-status -s INT 3 \
+    "$top_builddir/unikctl" -s "$SOCK" stats --watch busy >"$T/watch"
 assert_eq "$?" 0 "exit code of stats --watch ended by SIGINT"
 [ "$(grep -c $'\033\[H\033\[2J' "$T/watch")" -ge 2 ] ||
     fail "stats --watch did not redraw"
