@@ -30,9 +30,33 @@ run_build() {
 	rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || return 1
 	"$top/configure" -q --enable-werror "$@" || return 1
 	make -s -j2 >/dev/null || { make -j1 2>&1 | tail -40; return 1; }
-	make -s -j2 check || { cat tests/*/*.log tests/*.log 2>/dev/null | tail -200; }
+	make -s -j2 check || retry_failed
 	cd "$top"
 	count "$dir"
+}
+
+# A timing-sensitive integration test can fail on a loaded 2-core
+# machine: each failed test runs once more, alone, and is reported as
+# RETRIED so the flake stays visible; failing twice is a failure.
+retry_failed() {
+	local t failed_tests=""
+	for t in $(grep -l '^:test-result: FAIL' $(find tests -name '*.trs')); do
+		failed_tests="$failed_tests ${t%.trs}"
+	done
+	for t in $failed_tests; do
+		echo "--- $t failed; its log:"
+		tail -40 "$t.log"
+	done
+	[ -n "$failed_tests" ] || return 1
+	make -s check TESTS="$failed_tests" >/dev/null 2>&1
+	for t in $failed_tests; do
+		if grep -q '^:test-result: PASS' "$t.trs"; then
+			echo "RETRIED: $t failed once, passed when run again"
+		else
+			echo "FAIL (twice): $t"
+			tail -60 "$t.log"
+		fi
+	done
 }
 
 # Every sanitized process (unikd, monitors, tenders, unikctl) writes its
