@@ -21,8 +21,8 @@
 
 #include <sqlite3.h>
 
-#include "../../daemon/log.h"
-#include "../../daemon/store.h"
+#include "log.h"
+#include "store.h"
 
 struct fixture {
 	char dir[64];
