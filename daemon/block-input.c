@@ -4,7 +4,7 @@
  * Content-Range of an import piece.
  *
  * A size that is not a whole number of 512-byte sectors is refused, not
- * rounded: every tender wants whole sectors (TENDERS.md), and a silently
+ * rounded: every tender wants whole sectors (docs/tenders.md), and a silently
  * larger block would surprise whoever checks the size they asked for.
  */
 #include "config.h"

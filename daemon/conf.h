@@ -1,6 +1,7 @@
 /*
  * The daemon's configuration file (INI, read with libinih). The keys of
- * DESIGN.md §10 are a contract; every key is documented in unikd.conf(5).
+ * unikd.conf(5) are a contract (operators' files rely on them): renamed
+ * never, every one documented there.
  */
 #ifndef UNIKD_CONF_H
 #define UNIKD_CONF_H

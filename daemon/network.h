@@ -1,8 +1,8 @@
 /*
  * Networks: a bridge unikd makes (or adopts by name) with an MTU, an
  * optional subnet with leases, a gateway address, NAT and port isolation
- * (DESIGN.md §6). network.c keeps them in the store and on the host
- * (re-made at start and when a bridge is deleted behind unikd's back);
+ * (docs/design.md, "Networks"). network.c keeps them in the store and on
+ * the host (re-made at start and when a bridge is deleted behind unikd's back);
  * lease.c hands out addresses. NICs on VMs (vm-net.c) use both.
  */
 #ifndef UNIKD_NETWORK_H

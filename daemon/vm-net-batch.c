@@ -1,5 +1,5 @@
 /*
- * Batched TAP deletion (DESIGN.md §6). Deleting one TAP costs the kernel
+ * Batched TAP deletion (docs/design.md, "Deleting TAPs"). Deleting one TAP costs the kernel
  * about 20 ms; one RTM_DELLINK naming a netdev group deletes a whole batch
  * at well under a millisecond per TAP. So TAPs to delete (a VM's exit or
  * removal, a GC) are queued, and one deferred callback of the event loop

@@ -1,5 +1,5 @@
 /*
- * NICs on VMs (DESIGN.md §6): at create, the networks are checked, MACs
+ * NICs on VMs: at create, the networks are checked, MACs
  * generated (stable, unique on the host) and addresses leased; at start,
  * one TAP per NIC, recorded in the ledger (the store's links table)
  * before it is made; after the tender exits, the TAPs are deleted (in

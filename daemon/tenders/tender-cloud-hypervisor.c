@@ -1,5 +1,5 @@
 /*
- * The cloud-hypervisor driver (shared/TENDERS.md):
+ * The cloud-hypervisor driver (docs/tenders.md):
  *
  *   cloud-hypervisor --kernel IMAGE [--cmdline ARGS] --memory size=MIBM
  *     --cpus boot=1 --net fd=100+I,mac=MAC ... --disk path=/dev/fd/200+J ...

@@ -1,5 +1,5 @@
 /*
- * The firecracker driver (shared/TENDERS.md):
+ * The firecracker driver (docs/tenders.md):
  *
  *   firecracker --no-api --config-file /dev/fd/98
  *

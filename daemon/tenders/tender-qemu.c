@@ -1,6 +1,6 @@
 /*
  * The qemu driver: qemu-system-x86_64 with virtio devices handed over as
- * open fds (shared/TENDERS.md):
+ * open fds (docs/tenders.md):
  *
  *   qemu-system-x86_64 -nodefaults -no-user-config -display none
  *     -serial stdio -m MIB -machine accel=kvm:tcg -kernel IMAGE

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the config file reader (daemon/conf.c): defaults, the
- * DESIGN.md sample, sizes, and every kind of problem reported with its
+ * documented sample, sizes, and every kind of problem reported with its
  * line, all of them in one pass.
  */
 #include "config.h"
@@ -139,7 +139,7 @@ test_defaults(void **state)
 	conf_free(&cf);
 }
 
-/* DESIGN.md §10, verbatim. */
+/* The sample of unikd.conf(5), verbatim. */
 static const char design_sample[] =
     "[unikd]\n"
     "socket      = /run/unikd/unikd.sock\n"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the tender drivers against shared/TENDERS.md: for each
+ * Unit tests for the tender drivers against docs/tenders.md: for each
  * driver, the exact argv, config file and fd map for a VM with two NICs
  * and one block, the Solo5 virtio case of qemu, and the exit reasons.
  */
