@@ -51,18 +51,6 @@ network_f_name(struct network *net, const json_t *v, struct uerr *e)
 	return 0;
 }
 
-bool
-network_ifname_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	/* The kernel's dev_valid_name(): no '/', ':' or white space. */
-	if (len == 0 || len >= NB_IFNAMSIZ || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
-		return false;
-	return strpbrk(s, "/: \t\n\v\f\r") == NULL;
-}
-
 static int
 network_f_bridge(struct network *net, const json_t *v, struct uerr *e)
 {
@@ -71,11 +59,11 @@ network_f_bridge(struct network *net, const json_t *v, struct uerr *e)
 	if (br == NULL)
 		return uerr_set(
 		    e, UERR_INVALID, "field 'bridge': must be a string");
-	if (!network_ifname_valid(br))
+	if (!nb_ifname_valid(br))
 		return uerr_set(e, UERR_INVALID,
 		    "field 'bridge': '%s' is not "
-		    "a valid interface name (1 to 15 bytes, no '/', ':' or "
-		    "white space)",
+		    "a valid interface name (1 to 15 bytes of A-Z, a-z, "
+		    "0-9, '_', '.' and '-')",
 		    br);
 	snprintf(net->bridge, sizeof(net->bridge), "%s", br);
 	return 0;
@@ -434,7 +422,11 @@ network_from_spec(struct network *net, const json_t *spec)
 	net->adopted = json_is_true(json_object_get(spec, "adopted"));
 	net->created_at =
 	    json_integer_value(json_object_get(spec, "created_at"));
-	if (!vm_name_valid(net->name) || !network_ifname_valid(net->bridge) ||
+	/* A stored bridge name is only checked for length: one made under
+	 * an older, wider rule still loads (and can be removed); the
+	 * netbackend refuses to make a link of it. */
+	if (!vm_name_valid(net->name) || net->bridge[0] == '\0' ||
+	    strlen(net->bridge) >= NB_IFNAMSIZ ||
 	    net->mtu < NB_MTU_MIN || net->mtu > NB_MTU_MAX)
 		goto fail;
 	return 0;

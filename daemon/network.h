@@ -71,8 +71,6 @@ int network_from_def(struct unikd *, const json_t *def, struct network *net,
 /* The store's copy of a network (its definition and "adopted"). */
 json_t *network_spec_json(const struct network *);
 int network_from_spec(struct network *, const json_t *spec);
-/* 1..15 bytes, not "." or "..", no '/', ':' or white space. */
-bool network_ifname_valid(const char *name);
 
 /* Called by network.c after it re-made a bridge, so the NICs on it are
  * attached again (vm-net.c implements it). */

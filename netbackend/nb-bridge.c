@@ -136,8 +136,7 @@ nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const uint8_t *mac,
 static int
 nb_bridge_check(struct nb *nb, const struct nb_bridge_params *p)
 {
-	if (p->name == NULL || p->name[0] == '\0' ||
-	    strlen(p->name) >= NB_IFNAMSIZ)
+	if (p->name == NULL || !nb_ifname_valid(p->name))
 		return nb_fail(nb, EINVAL, "bad bridge name");
 	if (p->mtu != 0 && (p->mtu < NB_MTU_MIN || p->mtu > NB_MTU_MAX))
 		return nb_fail(nb, EINVAL, "%s: MTU %u out of range", p->name,

@@ -15,6 +15,21 @@
 /* Ids past 13 hex digits would not fit "uk" + id in IFNAMSIZ - 1. */
 #define NB_TAP_ID_MASK ((UINT64_C(1) << 52) - 1)
 
+bool
+nb_ifname_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= NB_IFNAMSIZ || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
 void
 nb_tap_name(uint64_t id, char name[NB_IFNAMSIZ])
 {

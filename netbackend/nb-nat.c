@@ -42,21 +42,6 @@ nb_nat_name_ok(const char *s)
 	return true;
 }
 
-/* Link names in nft strings: letters, digits, '_', '-', '.'. */
-static bool
-nb_nat_ifname_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= NB_IFNAMSIZ)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
-		    s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
-}
-
 /* Runs cmd in one nft transaction; out (if not NULL) gets the listing. */
 static int
 nb_nft_run(struct nb *nb, const char *cmd, char *out, size_t outlen)
@@ -115,7 +100,7 @@ nb_nat_add(struct nb *nb, const char *network, const char *subnet,
 
 	if (!nb_nat_name_ok(network))
 		return nb_fail(nb, EINVAL, "bad network name");
-	if (!nb_nat_ifname_ok(bridge))
+	if (!nb_ifname_valid(bridge))
 		return nb_fail(nb, EINVAL, "bad bridge name");
 	if (strchr(subnet, '/') == NULL || nb_ip4net_parse(subnet, &net))
 		return nb_fail(nb, EINVAL, "%s: not an IPv4 subnet", network);

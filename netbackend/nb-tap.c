@@ -171,9 +171,9 @@ nb_tap_create(struct nb *nb, const struct nb_tap_params *p, int *fd)
 	unsigned mtu;
 
 	*fd = -1;
-	if (p->name == NULL || p->name[0] == '\0' ||
-	    strlen(p->name) >= NB_IFNAMSIZ || strchr(p->name, '%') != NULL)
-		return nb_fail(nb, EINVAL, "bad TAP name");
+	if (p->name == NULL || !nb_ifname_valid(p->name) ||
+	    (p->bridge != NULL && !nb_ifname_valid(p->bridge)))
+		return nb_fail(nb, EINVAL, "bad TAP or bridge name");
 	if (nb_tap_mtu(nb, p, &mtu) == -1)
 		return -1;
 	if (p->bridge != NULL && (master = nb_ifindex(nb, p->bridge)) == 0)

@@ -32,6 +32,12 @@ const char *nb_errmsg(const struct nb *);
 
 /* --- names, MACs, addresses: pure functions, no kernel --- */
 
+/* An interface name unikd passes to the kernel: 1 to 15 bytes of
+ * [A-Za-z0-9_.-], not "." or "..". Narrower than the kernel's own rule
+ * on purpose: no '%' (the kernel expands "x%d" to a free "x0", a link
+ * nobody asked for) and nothing nft or a shell would read as syntax. */
+bool nb_ifname_valid(const char *name);
+
 /* "uk" + lowercase hex of id: at most 10 bytes for ids below 2^32, 15
  * below 2^52 (larger ids are taken modulo 2^52), unique per id. */
 void nb_tap_name(uint64_t id, char name[NB_IFNAMSIZ]);

@@ -67,6 +67,13 @@ refused '{"name":"lan2","subnet":"10.78.0.1/24"}' 422 "host bits"
 refused '{"name":"lan2","colour":"red"}' 400 "unknown field 'colour'"
 refused '{"name":"Lan2"}' 400 "not a valid name"
 refused '{"name":"lan"}' 409 "exists already"
+# The kernel would expand '%d' into a free name (x0, x1...): nothing
+# but [A-Za-z0-9_.-] reaches it.
+for br in 'x%d' 'br%' 'br@0' 'br+x' 'br 0' 'abcdefghijklmnop' '.'; do
+	refused '{"name":"lan2","bridge":"'"$br"'"}' 400 \
+	    "is not a valid interface name"
+done
+has_link x0 && fail "a refused bridge name 'x%d' left link x0"
 nsip link add dum0 type veth peer name dum1 || fail "ip link add dum0"
 refused '{"name":"lan2","bridge":"dum0"}' 409 "is not a bridge"
 has_link uk-lan2 && fail "a refused network left bridge uk-lan2"

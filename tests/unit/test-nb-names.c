@@ -244,6 +244,25 @@ test_ip4_contains_overlap(void **state)
 	assert_true(nb_ip4net_contains(&b, 0xdeadbeef));
 }
 
+static void
+test_ifname_valid(void **state)
+{
+	static const char *good[] = {
+		"a", "uk-lan", "br_0.1", "ABCDEFGHIJKLMNO", "uk1f",
+	};
+	static const char *bad[] = {
+		"", ".", "..", "x%d", "br0%", "ABCDEFGHIJKLMNOP", "br 0",
+		"br/0", "br:0", "br@0", "br+", "br\n", "\xc3\xa9",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(nb_ifname_valid(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(nb_ifname_valid(bad[i]));
+}
+
 int
 main(void)
 {
@@ -258,6 +277,7 @@ main(void)
 		cmocka_unit_test(test_ip4_parse_format),
 		cmocka_unit_test(test_ip4_parse_bad),
 		cmocka_unit_test(test_ip4_contains_overlap),
+		cmocka_unit_test(test_ifname_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
