@@ -107,6 +107,34 @@ network_cidr_parse(const char *s, uint32_t *addr, unsigned *prefix)
 	return 0;
 }
 
+/* Ranges a bridge's subnet may not touch: their addresses never reach
+ * a bridge's hosts the way a subnet's should (RFC 6890). */
+static const struct {
+	struct nb_ip4net net;
+	const char *what;
+} network_unusable[] = {
+    {{0x00000000u, 8}, "the reserved range 0.0.0.0/8"},
+    {{0x7f000000u, 8}, "the loopback range 127.0.0.0/8"},
+    {{0xa9fe0000u, 16}, "the link-local range 169.254.0.0/16"},
+    {{0xe0000000u, 4}, "the multicast range 224.0.0.0/4"},
+    {{0xf0000000u, 4}, "the reserved range 240.0.0.0/4"},
+};
+
+static int
+network_subnet_usable(const char *s, const struct nb_ip4net *net,
+    struct uerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(network_unusable) / sizeof(network_unusable[0]);
+	     i++)
+		if (nb_ip4net_overlap(net, &network_unusable[i].net))
+			return uerr_set(e, UERR_UNPROCESSABLE,
+			    "field 'subnet': '%s' overlaps %s", s,
+			    network_unusable[i].what);
+	return 0;
+}
+
 static int
 network_f_subnet(struct network *net, const json_t *v, struct uerr *e)
 {
@@ -139,7 +167,7 @@ network_f_subnet(struct network *net, const json_t *v, struct uerr *e)
 	net->has_subnet = true;
 	net->subnet.addr = addr;
 	net->subnet.prefix = prefix;
-	return 0;
+	return network_subnet_usable(s, &net->subnet, e);
 }
 
 /* Checked against the subnet in the second pass. */

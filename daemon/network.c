@@ -188,6 +188,32 @@ network_store(struct unikd *u, const struct network *net, struct uerr *e)
 	return 0;
 }
 
+/* 409 when the subnet overlaps an address or a connected route some
+ * link already has in unikd's network namespace: guests would shadow
+ * (or be shadowed by) hosts the host reaches there. The bridge being
+ * adopted may carry the gateway already. */
+static int
+network_host_clash(struct unikd *u, const struct network *net, struct uerr *e)
+{
+	struct nb_ip4_user who;
+	char a[16], b[16];
+	int rc;
+
+	if (!net->has_subnet)
+		return 0;
+	if ((rc = nb_ip4_in_use(u->nb, &net->subnet, net->bridge, &who)) == -1)
+		return uerr_set(e, UERR_INTERNAL,
+		    "cannot list the host's addresses: %s",
+		    network_nb_failed(u));
+	if (rc == 0)
+		return 0;
+	lease_ip_format(net->subnet.addr, a);
+	lease_ip_format(who.net.addr, b);
+	return uerr_set(e, UERR_CONFLICT,
+	    "subnet %s/%u overlaps %s %s/%u of interface '%s'", a,
+	    net->subnet.prefix, who.what, b, who.net.prefix, who.link);
+}
+
 int
 network_create(
     struct unikd *u, const json_t *def, struct network **out, struct uerr *e)
@@ -203,6 +229,8 @@ network_create(
 		uerr_set(e, UERR_UNAVAILABLE, "networking is not available");
 		goto fail;
 	}
+	if (network_host_clash(u, net, e) == -1)
+		goto fail;
 	net->created_at = time(NULL);
 	if (lease_load(u, net) == -1) {
 		uerr_set(e, UERR_INTERNAL, "cannot load the leases of '%s'",

@@ -69,6 +69,18 @@ void nb_ip4_format(uint32_t addr, char out[16]);
 bool nb_ip4net_contains(const struct nb_ip4net *net, uint32_t addr);
 bool nb_ip4net_overlap(const struct nb_ip4net *a, const struct nb_ip4net *b);
 
+/* Who uses an IPv4 prefix in this network namespace already. */
+struct nb_ip4_user {
+	char link[NB_IFNAMSIZ];	/* the interface */
+	struct nb_ip4net net;	/* its address or route that overlaps */
+	const char *what;	/* "address" or "route" */
+};
+/* 1 (and *out) when an IPv4 address or a connected route (main table,
+ * scope link) of any link but except (NULL: none) overlaps net, 0 when
+ * none does. One address dump and one route dump. */
+int nb_ip4_in_use(struct nb *, const struct nb_ip4net *net,
+    const char *except, struct nb_ip4_user *out);
+
 /* --- links --- */
 
 struct nb_tap_params {

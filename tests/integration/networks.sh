@@ -74,6 +74,27 @@ for br in 'x%d' 'br%' 'br@0' 'br+x' 'br 0' 'abcdefghijklmnop' '.'; do
 	    "is not a valid interface name"
 done
 has_link x0 && fail "a refused bridge name 'x%d' left link x0"
+# Subnets that are not a bridge's to use: 422, whatever else is asked.
+refused '{"name":"lan2","subnet":"127.0.0.0/16","nat":true}' 422 \
+    "loopback range 127.0.0.0/8"
+refused '{"name":"lan2","subnet":"224.0.0.0/16"}' 422 "multicast range"
+refused '{"name":"lan2","subnet":"0.0.0.0/16"}' 422 "reserved range 0.0.0.0/8"
+refused '{"name":"lan2","subnet":"240.1.0.0/16"}' 422 \
+    "reserved range 240.0.0.0/4"
+refused '{"name":"lan2","subnet":"169.254.0.0/24"}' 422 "link-local range"
+# A subnet some interface of the namespace has an address or a connected
+# route in: 409 naming it (the host would lose those hosts).
+nsip link add hostif type veth peer name hostif1 ||
+    fail "ip link add hostif"
+nsip addr add 10.90.0.5/24 dev hostif || fail "ip addr add on hostif"
+nsip link set hostif up || fail "ip link set hostif up"
+nsip route add 10.91.4.0/22 dev hostif || fail "ip route add on hostif"
+refused '{"name":"lan2","subnet":"10.90.0.0/24"}' 409 \
+    "overlaps address 10.90.0.5/24 of interface 'hostif'"
+refused '{"name":"lan2","subnet":"10.90.0.128/25"}' 409 "interface 'hostif'"
+refused '{"name":"lan2","subnet":"10.91.5.0/24"}' 409 \
+    "overlaps route 10.91.4.0/22 of interface 'hostif'"
+has_link uk-lan2 && fail "a refused subnet left bridge uk-lan2"
 nsip link add dum0 type veth peer name dum1 || fail "ip link add dum0"
 refused '{"name":"lan2","bridge":"dum0"}' 409 "is not a bridge"
 has_link uk-lan2 && fail "a refused network left bridge uk-lan2"
