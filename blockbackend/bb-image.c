@@ -66,8 +66,9 @@ bb_image_store(const char *dir, const char *tmp, const char *hex)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* Images are read by the tender user: the directories are 0755. */
-	if (mkdir(sub, 0755) == -1 && errno != EEXIST)
+	/* Images are opened by path by the tender user: the directory is
+	 * searchable (0711, whatever the umask), the files 0644. */
+	if (mkdir(sub, 0711) == -1 ? errno != EEXIST : chmod(sub, 0711) == -1)
 		return -1;
 	bb_image_path(dir, hex, path, sizeof(path));
 	if (stat(path, &st) == 0)

@@ -175,10 +175,14 @@ unikd_prepare_dirs(struct unikd *u)
 	bool boot;
 	int fd;
 
-	unikd_mkdir(u->cf.state_dir, 0755);
-	unikd_mkdir(u->cf.run_dir, 0755);
+	unikd_mkdir(u->cf.state_dir, 0711);
+	/* clients reach the socket in it (umask is 077) */
+	if (mkdir(u->cf.run_dir, 0755) == 0)
+		chmod(u->cf.run_dir, 0755);
+	else if (errno != EEXIST)
+		fatal("mkdir %s", u->cf.run_dir);
 	snprintf(path, sizeof(path), "%s/vms", u->cf.state_dir);
-	unikd_mkdir(path, 0750);
+	unikd_mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/vm", u->cf.run_dir);
 	unikd_mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/unikd.lock", u->cf.run_dir);
@@ -296,6 +300,9 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("unikd", LOG_LEVEL_INFO);
+	/* Nothing unikd makes is for other users unless it says so (a
+	 * chmod): definitions, logs and blocks are root's alone. */
+	umask(077);
 	unikd_read_conf(&u, conf_path, check);
 	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : u.cf.log_level);
 	TAILQ_INIT(&u.vms);
@@ -305,9 +312,13 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 1) == -1)
 		fatal("daemon");
 	boot = unikd_prepare_dirs(&u);
+	/* before the store is opened: SQLite gives its -wal and -shm files
+	 * the mode of the database */
+	unikd_state_protect(&u);
 	snprintf(dbpath, sizeof(dbpath), "%s/unikd.db", u.cf.state_dir);
 	if (store_open(&u.store, dbpath, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	unikd_state_protect(&u);
 	if (nb_open(&u.nb) == -1)
 		fatal("cannot open netlink (unikd needs CAP_NET_ADMIN to "
 		    "manage bridges and TAPs)");

@@ -118,5 +118,8 @@ int64_t unikd_now_ms(void);
 json_t *unikd_json_time(int64_t secs);
 /* Re-reads which tender binaries are there and their versions. */
 void unikd_probe_tenders(struct unikd *);
+/* Sets the modes of state_dir and what it holds (state-perms.c): only
+ * root reads definitions, logs and blocks; -1 when one could not be set. */
+int unikd_state_protect(const struct unikd *);
 
 #endif
