@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf-internal.h"
 #include "conf.h"
@@ -41,6 +42,7 @@ enum conf_kind {
 	CONF_UINT, /* integer in [min, max], stored as unsigned */
 	CONF_SIZE, /* bytes, with an optional K/M/G/T suffix, >= min */
 	CONF_MIB,  /* MiB, or a size with a suffix in whole MiB */
+	CONF_BOOL, /* true/false, yes/no, on/off, 1/0 */
 };
 
 struct conf_key {
@@ -61,6 +63,7 @@ static const struct conf_key conf_keys[] = {
     {"unikd", "admin_group", CONF_STR, OFF(admin_group), 0, 0},
     {"unikd", "tender_user", CONF_STR, OFF(tender_user), 0, 0},
     {"unikd", "tender_group", CONF_STR, OFF(tender_group), 0, 0},
+    {"unikd", "allow_root_tender", CONF_BOOL, OFF(allow_root_tender), 0, 0},
     {"unikd", "image_dirs", CONF_DIRS, OFF(image_dirs), 0, PATH_MAX - 1},
     {"unikd", "log_level", CONF_LOGLEVEL, OFF(log_level), 0, 0},
     {"unikd", "monitor", CONF_PATH, OFF(monitor), 0, PATH_MAX - 1},
@@ -292,12 +295,29 @@ conf_set_number(struct conf_parse *p, const struct conf_key *k,
 	}
 }
 
+/* 1, 0, or -1 when value is not a boolean. */
+static int
+conf_parse_bool(const char *value)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(value, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 static void
 conf_set(struct conf_parse *p, const struct conf_key *k, const char *value)
 {
 	char *slot = (char *)p->cf + k->off;
 	char what[64], *path;
-	int level;
+	int level, b;
 
 	snprintf(what, sizeof(what), "%s.%s", k->section, k->name);
 	switch (k->kind) {
@@ -327,6 +347,13 @@ conf_set(struct conf_parse *p, const struct conf_key *k, const char *value)
 			    what, value);
 		else
 			p->cf->log_level = level;
+		break;
+	case CONF_BOOL:
+		if ((b = conf_parse_bool(value)) == -1)
+			conf_problem(p, "%s: expected true or false, got '%s'",
+			    what, value);
+		else
+			*(bool *)(void *)slot = b == 1;
 		break;
 	default:
 		conf_set_number(p, k, what, value);

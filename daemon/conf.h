@@ -29,6 +29,7 @@ struct conf {
 	char *admin_group;	/* unikd */
 	char *tender_user;	/* unikd-tender */
 	char *tender_group;	/* unikd-tender */
+	bool allow_root_tender;	/* tender_user/group may be root; false */
 	char *image_dirs[CONF_MAX_IMAGE_DIRS];	/* absolute, no trailing / */
 	size_t n_image_dirs;
 	int log_level;		/* LOG_LEVEL_* from log.h */

@@ -120,6 +120,20 @@ unikd_resolve_ids(struct unikd *u, FILE *errf)
 		problems++;
 	} else
 		u->tender_gid = gr->gr_gid;
+	/* A tender is the VM's first line of defence against its guest: as
+	 * root, a guest that breaks out of it owns the host. */
+	if (pw != NULL && u->tender_uid == 0 && !u->cf.allow_root_tender) {
+		fprintf(errf, "unikd.tender_user: '%s' is uid 0: tenders would "
+		    "run as root (set allow_root_tender = true to allow it)\n",
+		    u->cf.tender_user);
+		problems++;
+	}
+	if (gr != NULL && u->tender_gid == 0 && !u->cf.allow_root_tender) {
+		fprintf(errf, "unikd.tender_group: '%s' is gid 0: tenders would "
+		    "run in root's group (set allow_root_tender = true to "
+		    "allow it)\n", u->cf.tender_group);
+		problems++;
+	}
 	if ((gr = getgrnam(u->cf.admin_group)) == NULL) {
 		fprintf(errf, "unikd.admin_group: no such group '%s'\n",
 		    u->cf.admin_group);

@@ -56,6 +56,20 @@ api_info_vms(const struct unikd *u)
 	return json_pack("{s:I,s:I}", "total", total, "running", running);
 }
 
+/* What an operator should know is unsafe in this configuration. */
+static json_t *
+api_info_warnings(const struct unikd *u)
+{
+	json_t *a = json_array();
+
+	if (u->tender_uid == 0 || u->tender_gid == 0)
+		json_array_append_new(a, json_string("tenders run as root "
+		    "(tender_user or tender_group is root and "
+		    "allow_root_tender = true): a guest that escapes its "
+		    "tender owns the host"));
+	return a;
+}
+
 void
 api_info_get(struct api_req *r)
 {
@@ -65,11 +79,12 @@ api_info_get(struct api_req *r)
 	api_time_format(u->started_at, started, sizeof(started));
 	api_reply_json(r->req, 200,
 	    json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,"
-	              "s:o,s:{s:I,s:I,s:I},s:o}",
+	              "s:o,s:{s:I,s:I,s:I},s:o,s:o}",
 	        "version", PACKAGE_VERSION, "api", "v1", "pid", (int)getpid(),
 	        "started_at", started, "state_dir", u->cf.state_dir, "socket",
 	        u->cf.socket, "tenders", api_info_tenders(u), "limits",
 	        "max_vms", (json_int_t)u->cf.max_vms, "max_body_size",
 	        (json_int_t)u->cf.max_body_size, "max_memory",
-	        (json_int_t)u->cf.max_memory, "vms", api_info_vms(u)));
+	        (json_int_t)u->cf.max_memory, "vms", api_info_vms(u),
+	        "warnings", api_info_warnings(u)));
 }

@@ -54,8 +54,10 @@ info_print(const json_t *info)
 {
 	const json_t *vms = json_object_get(info, "vms");
 	const json_t *lim = json_object_get(info, "limits");
+	const json_t *w;
 	char up[32] = "";
 	long long started;
+	size_t i;
 
 	if (ctl_time_parse(ctl_jstr(info, "started_at"), &started) == 0)
 		ctl_duration(up, sizeof(up), (long long)time(NULL) - started);
@@ -75,6 +77,8 @@ info_print(const json_t *info)
 		    num(lim, "max_body_size"));
 	printf("Tenders:\n");
 	info_tenders(json_object_get(info, "tenders"));
+	json_array_foreach(json_object_get(info, "warnings"), i, w)
+		printf("WARNING:    %s\n", json_string_value(w));
 }
 
 static int

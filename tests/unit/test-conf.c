@@ -117,6 +117,7 @@ test_defaults(void **state)
 	assert_string_equal(cf.admin_group, "unikd");
 	assert_string_equal(cf.tender_user, "unikd-tender");
 	assert_string_equal(cf.tender_group, "unikd-tender");
+	assert_false(cf.allow_root_tender);
 	assert_int_equal(cf.n_image_dirs, 2);
 	assert_string_equal(cf.image_dirs[0], "/var/lib/unikd/images");
 	assert_string_equal(cf.image_dirs[1], "/srv/unikernels");
@@ -229,6 +230,7 @@ test_every_key(void **state)
 	    "admin_group = wheel\n"
 	    "tender_user : nobody\n"
 	    "tender_group = nogroup\n"
+	    "allow_root_tender = Yes\n"
 	    "image_dirs = /a/:/b//c/::/d\n"
 	    "log_level = debug\n"
 	    "monitor = /opt/unikd/unikd-monitor\n"
@@ -260,6 +262,7 @@ test_every_key(void **state)
 	assert_string_equal(r.cf.admin_group, "wheel");
 	assert_string_equal(r.cf.tender_user, "nobody");
 	assert_string_equal(r.cf.tender_group, "nogroup");
+	assert_true(r.cf.allow_root_tender);
 	assert_int_equal(r.cf.n_image_dirs, 3);
 	assert_string_equal(r.cf.image_dirs[0], "/a");
 	assert_string_equal(r.cf.image_dirs[1], "/b//c");
