@@ -81,6 +81,11 @@ int vm_spec_from_json(struct vm_spec *s, const json_t *def,
 json_t *vm_spec_to_json(const struct vm_spec *s);
 void vm_spec_free(struct vm_spec *s);
 
+/* vmspec-host.c: the second pass of vm_spec_from_json(), on a spec whose
+ * shape is checked: tender, image, memory, CPUs, blocks (422). */
+int vm_spec_check_host(struct vm_spec *s, const json_t *def,
+    const struct conf *cf, struct uerr *e);
+
 /* vmspec-nics.c: the shape of "nics" (400; a multicast or zero MAC 422).
  * Networks, uniqueness and addresses are checked by vm-net.c. */
 int vm_spec_nics_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
