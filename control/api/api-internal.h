@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct unikd;
 struct uerr;
@@ -137,5 +138,17 @@ void api_metrics_get(struct api_req *);
  * it matched, NULL when none did. */
 void api_metrics_count(struct api *, const struct api_route *rt,
     enum evhttp_cmd_type method, int status, double seconds);
+/* The text format: "# HELP/# TYPE" lines, then one sample a call;
+ * labels is "k1", v1, "k2", v2, ..., NULL, or NULL. */
+struct evbuffer;
+void api_metrics_head(struct evbuffer *b, const char *name, const char *type,
+    const char *help);
+void api_metrics_int(struct evbuffer *b, const char *name,
+    const char **labels, uint64_t v);
+void api_metrics_real(struct evbuffer *b, const char *name,
+    const char **labels, double v);
+
+/* api-metrics-vm.c: the per-VM, per-NIC and per-block series. */
+int api_metrics_vms(struct evbuffer *b, struct unikd *u);
 
 #endif

@@ -5,6 +5,7 @@
  * pattern (never the raw path, to bound the label values) and status,
  * their durations as a histogram, VMs by state, netlink errors, GC
  * removals and events. Everything is read when scraped; nothing polls.
+ * The per-object series are written by api-metrics-vm.c.
  */
 #include "config.h"
 
@@ -12,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -22,7 +22,6 @@
 #include "log.h"
 #include "store.h"
 #include "unikd.h"
-#include "vm-stats.h"
 #include "vm.h"
 
 #define API_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -50,13 +49,6 @@ struct api_metrics {
 	struct api_metrics_route *routes;
 	size_t n, cap;
 	struct evhttp *http; /* [metrics] listen, or NULL */
-};
-
-/* Per-VM facts gathered once per scrape. */
-struct api_metrics_vm {
-	struct vm *vm;
-	bool proc; /* ps is valid */
-	struct vm_proc_stats ps;
 };
 
 static struct api_metrics *
@@ -135,7 +127,7 @@ api_metrics_value(struct evbuffer *b, const char *s)
 	}
 }
 
-static void
+void
 api_metrics_head(
     struct evbuffer *b, const char *name, const char *type, const char *help)
 {
@@ -160,7 +152,7 @@ api_metrics_series(struct evbuffer *b, const char *name, const char **labels)
 		evbuffer_add(b, "}", 1);
 }
 
-static void
+void
 api_metrics_int(
     struct evbuffer *b, const char *name, const char **labels, uint64_t v)
 {
@@ -168,193 +160,12 @@ api_metrics_int(
 	evbuffer_add_printf(b, " %llu\n", (unsigned long long)v);
 }
 
-static void
+void
 api_metrics_real(
     struct evbuffer *b, const char *name, const char **labels, double v)
 {
 	api_metrics_series(b, name, labels);
 	evbuffer_add_printf(b, " %.6f\n", v);
-}
-
-static void
-api_metrics_vm_state(
-    struct evbuffer *b, const struct api_metrics_vm *vms, size_t n)
-{
-	const char *l[7] = {"vm", NULL, "tender", NULL, "state", NULL, NULL};
-	size_t i;
-
-	api_metrics_head(b, "unikd_vm_info", "gauge",
-	    "A VM defined on this host, with its tender and state.");
-	for (i = 0; i < n; i++) {
-		l[1] = vms[i].vm->spec.name;
-		l[3] = vms[i].vm->spec.tender;
-		l[5] = vm_state_name(vms[i].vm->state);
-		api_metrics_int(b, "unikd_vm_info", l, 1);
-	}
-	l[2] = NULL;
-	api_metrics_head(b, "unikd_vm_up", "gauge",
-	    "1 when the VM's tender is running, else 0.");
-	for (i = 0; i < n; i++) {
-		l[1] = vms[i].vm->spec.name;
-		api_metrics_int(
-		    b, "unikd_vm_up", l, vms[i].vm->state == VM_RUNNING);
-	}
-	api_metrics_head(b, "unikd_vm_restarts_total", "counter",
-	    "Restarts made under the VM's restart policy.");
-	for (i = 0; i < n; i++) {
-		l[1] = vms[i].vm->spec.name;
-		api_metrics_int(
-		    b, "unikd_vm_restarts_total", l, vms[i].vm->restarts);
-	}
-}
-
-static void
-api_metrics_vm_proc(
-    struct evbuffer *b, const struct api_metrics_vm *vms, size_t n)
-{
-	const char *l[5] = {"vm", NULL, "mode", NULL, NULL};
-	time_t now = time(NULL);
-	size_t i;
-
-	api_metrics_head(b, "unikd_vm_cpu_seconds_total", "counter",
-	    "CPU time of the VM's tender process, by mode.");
-	for (i = 0; i < n; i++) {
-		if (!vms[i].proc)
-			continue;
-		l[1] = vms[i].vm->spec.name;
-		l[3] = "user";
-		api_metrics_real(
-		    b, "unikd_vm_cpu_seconds_total", l, vms[i].ps.cpu_user);
-		l[3] = "system";
-		api_metrics_real(
-		    b, "unikd_vm_cpu_seconds_total", l, vms[i].ps.cpu_system);
-	}
-	l[2] = NULL;
-	api_metrics_head(b, "unikd_vm_memory_rss_bytes", "gauge",
-	    "Resident memory of the VM's tender process.");
-	for (i = 0; i < n; i++) {
-		if (!vms[i].proc)
-			continue;
-		l[1] = vms[i].vm->spec.name;
-		api_metrics_int(
-		    b, "unikd_vm_memory_rss_bytes", l, vms[i].ps.rss_bytes);
-	}
-	api_metrics_head(b, "unikd_vm_uptime_seconds", "gauge",
-	    "Seconds since the VM's tender started, for active VMs.");
-	for (i = 0; i < n; i++) {
-		if (!vm_is_active(vms[i].vm) || vms[i].vm->started_at == 0)
-			continue;
-		l[1] = vms[i].vm->spec.name;
-		api_metrics_int(b, "unikd_vm_uptime_seconds", l,
-		    (uint64_t)(now - vms[i].vm->started_at));
-	}
-}
-
-/* One NIC counter family: which selects the field. */
-struct api_metrics_nic_family {
-	struct evbuffer *b;
-	const char *name;
-	const char *vm;
-	size_t off; /* offsetof in struct nb_link_stats */
-};
-
-static int
-api_metrics_nic_sample(
-    void *arg, const struct vm_nic *nic, const struct nb_link_stats *st)
-{
-	struct api_metrics_nic_family *f = arg;
-	const char *l[7] = {
-	    "vm", f->vm, "nic", nic->name, "network", nic->network, NULL};
-	uint64_t v;
-
-	if (st == NULL)
-		return 0;
-	memcpy(&v, (const char *)st + f->off, sizeof(v));
-	api_metrics_int(f->b, f->name, l, v);
-	return 0;
-}
-
-#define NIC_FAMILY(n, f, h)                                                    \
-	{                                                                      \
-		n, offsetof(struct nb_link_stats, f), h                        \
-	}
-
-static const struct {
-	const char *name;
-	size_t off;
-	const char *help;
-} api_metrics_nic_families[] = {
-    NIC_FAMILY("unikd_nic_receive_bytes_total", rx_bytes,
-        "Bytes received on the NIC's TAP (sent by the guest)."),
-    NIC_FAMILY("unikd_nic_receive_packets_total", rx_packets,
-        "Packets received on the NIC's TAP (sent by the guest)."),
-    NIC_FAMILY("unikd_nic_receive_errors_total", rx_errors,
-        "Receive errors on the NIC's TAP."),
-    NIC_FAMILY("unikd_nic_receive_dropped_total", rx_dropped,
-        "Packets dropped on receive on the NIC's TAP."),
-    NIC_FAMILY("unikd_nic_transmit_bytes_total", tx_bytes,
-        "Bytes transmitted on the NIC's TAP (towards the guest)."),
-    NIC_FAMILY("unikd_nic_transmit_packets_total", tx_packets,
-        "Packets transmitted on the NIC's TAP (towards the guest)."),
-    NIC_FAMILY("unikd_nic_transmit_errors_total", tx_errors,
-        "Transmit errors on the NIC's TAP."),
-    NIC_FAMILY("unikd_nic_transmit_dropped_total", tx_dropped,
-        "Packets dropped on transmit on the NIC's TAP (guest too slow)."),
-};
-
-static void
-api_metrics_nics(struct evbuffer *b, struct api_metrics_vm *vms, size_t n,
-    struct vm_stats_links *links)
-{
-	struct api_metrics_nic_family f = {.b = b};
-	size_t i, k;
-
-	for (k = 0; k < sizeof(api_metrics_nic_families) /
-	                    sizeof(api_metrics_nic_families[0]);
-	     k++) {
-		f.name = api_metrics_nic_families[k].name;
-		f.off = api_metrics_nic_families[k].off;
-		api_metrics_head(
-		    b, f.name, "counter", api_metrics_nic_families[k].help);
-		for (i = 0; i < n; i++) {
-			f.vm = vms[i].vm->spec.name;
-			vm_stats_nics_foreach(
-			    vms[i].vm, links, api_metrics_nic_sample, &f);
-		}
-	}
-}
-
-struct api_metrics_block_family {
-	struct evbuffer *b;
-	const char *name;
-	bool allocated; /* else the size */
-};
-
-static int
-api_metrics_block_sample(
-    void *arg, const char *block, const struct bb_block_info *info)
-{
-	struct api_metrics_block_family *f = arg;
-	const char *l[3] = {"block", block, NULL};
-
-	api_metrics_int(
-	    f->b, f->name, l, f->allocated ? info->allocated : info->size);
-	return 0;
-}
-
-static void
-api_metrics_blocks(struct evbuffer *b, struct unikd *u)
-{
-	struct api_metrics_block_family f = {
-	    b, "unikd_block_size_bytes", false};
-
-	api_metrics_head(b, f.name, "gauge", "Size of the block file.");
-	vm_stats_blocks_foreach(u, api_metrics_block_sample, &f);
-	f.name = "unikd_block_allocated_bytes";
-	f.allocated = true;
-	api_metrics_head(
-	    b, f.name, "gauge", "Bytes the sparse block file takes on disk.");
-	vm_stats_blocks_foreach(u, api_metrics_block_sample, &f);
 }
 
 static void
@@ -467,33 +278,10 @@ api_metrics_requests(struct evbuffer *b, const struct api_metrics *m)
 static int
 api_metrics_write(struct unikd *u, struct evbuffer *b)
 {
-	struct vm_stats_links *links;
-	struct api_metrics_vm *vms;
-	struct vm *vm;
-	size_t n = 0;
-
-	vms = calloc(u->nvms > 0 ? u->nvms : 1, sizeof(*vms));
-	if (vms == NULL || (links = vm_stats_links_new(u)) == NULL) {
-		free(vms);
+	if (api_metrics_vms(b, u) == -1)
 		return -1;
-	}
-	TAILQ_FOREACH(vm, &u->vms, entry)
-	{
-		if (n == u->nvms)
-			break;
-		vms[n].vm = vm;
-		vms[n].proc =
-		    vm_is_active(vm) && vm_stats_proc(vm->pid, &vms[n].ps) == 0;
-		n++;
-	}
-	api_metrics_vm_state(b, vms, n);
-	api_metrics_vm_proc(b, vms, n);
-	api_metrics_nics(b, vms, n, links);
-	api_metrics_blocks(b, u);
 	api_metrics_daemon(b, u);
 	api_metrics_requests(b, u->api != NULL ? u->api->metrics : NULL);
-	vm_stats_links_free(links);
-	free(vms);
 	return 0;
 }
 
