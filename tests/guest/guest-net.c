@@ -1,7 +1,7 @@
 /*
  * The test guest's NICs. It is the VM side of each TAP: it opens the TAP
  * by name as solo5-spt does, reads the TAP's MTU, and then reads and
- * writes raw Ethernet frames on it. On the first NIC it has the address
+ * writes raw Ethernet frames on it (the TAP is opened by guest-tap.c). On the first NIC it has the address
  * of --ipv4= and answers ARP, ICMP echo and UDP on --udp-echo= (the
  * packet code is in guest-packet.c); --udp-to= sends one datagram a
  * second, through the --ipv4-gateway= when the destination is off-link,
@@ -12,8 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -21,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,85 +224,6 @@ guest_net_new(int argc, char **argv, int first)
 
 /* --- attaching TAPs --- */
 
-/*
- * solo5-spt's checks, in its order: the TAP must exist (ENOENT) and be UP
- * (ENETDOWN) before TUNSETIFF, which then fails EBUSY when someone else
- * has it open and EINVAL for a TUN or a multi-queue TAP. TUNSETIFF on a
- * missing name would create a new TAP, hence the checks first.
- */
-static int
-tap_open(const char *iface, unsigned *mtu)
-{
-	struct ifreq ifr;
-	int fd = -1, sock, saved;
-
-	if (strlen(iface) >= IFNAMSIZ) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, iface);
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock == -1)
-		return -1;
-	if (ioctl(sock, SIOCGIFFLAGS, &ifr) == -1) {
-		if (errno == ENODEV)
-			errno = ENOENT;
-		goto fail;
-	}
-	if ((ifr.ifr_flags & IFF_UP) == 0) {
-		errno = ENETDOWN;
-		goto fail;
-	}
-	if (ioctl(sock, SIOCGIFMTU, &ifr) == -1)
-		goto fail;
-	*mtu = (unsigned)ifr.ifr_mtu;
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		goto fail;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, iface);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1)
-		goto fail;
-	/* A name like "tap%d" would make the kernel pick another device. */
-	if (strcmp(ifr.ifr_name, iface) != 0) {
-		errno = EINVAL;
-		goto fail;
-	}
-	close(sock);
-	return fd;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	close(sock);
-	errno = saved;
-	return -1;
-}
-
-static void
-mac_parse(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	int i;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3],
-		&v[4], &v[5]) != 6)
-		die("--net-mac: malformed MAC address '%s'", s);
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-}
-
-/* Without --net-mac Solo5 makes a random locally administered MAC. */
-static void
-mac_random(uint8_t mac[6])
-{
-	if (getrandom(mac, 6, 0) != 6)
-		die("getrandom: %s", strerror(errno));
-	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
-}
-
 void
 guest_net_attach(struct guest_net *n, const char *name, const char *iface,
     const char *mac)
@@ -323,14 +240,14 @@ guest_net_attach(struct guest_net *n, const char *name, const char *iface,
 	/* "@FD" is documented by Solo5 but fails in every release. */
 	if (iface[0] == '@')
 		die("Could not attach interface: %s: Success", iface);
-	nic->fd = tap_open(iface, &nic->mtu);
+	nic->fd = guest_tap_open(iface, &nic->mtu);
 	if (nic->fd == -1)
 		die("Could not attach interface: %s: %s", iface,
 		    strerror(errno));
 	if (mac != NULL)
-		mac_parse(mac, nic->ifc.mac);
+		guest_mac_parse(mac, nic->ifc.mac);
 	else
-		mac_random(nic->ifc.mac);
+		guest_mac_random(nic->ifc.mac);
 	m = nic->ifc.mac;
 	say("Solo5: net '%s' iface %s mac %02x:%02x:%02x:%02x:%02x:%02x "
 	    "mtu %u",

@@ -25,6 +25,16 @@ int64_t now_ns(void);
 void guest_block_attach(const char *name, const char *path,
     unsigned long sector_size);
 
+/* --- TAPs (guest-tap.c) --- */
+
+/* Opens the TAP iface as solo5-spt does: it must exist (ENOENT), be UP
+ * (ENETDOWN) and not be open elsewhere (EBUSY); *mtu is its MTU. */
+int guest_tap_open(const char *iface, unsigned *mtu);
+/* "aa:bb:cc:dd:ee:ff" (exits 1 when malformed), or a random locally
+ * administered MAC as Solo5 makes one. */
+void guest_mac_parse(const char *s, uint8_t mac[6]);
+void guest_mac_random(uint8_t mac[6]);
+
 /* --- networking (guest-net.c) --- */
 
 struct guest_net;
