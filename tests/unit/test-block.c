@@ -17,6 +17,7 @@
 
 #include "block.h"
 #include "conf.h"
+#include "fixture-tree.h"
 #include "uerr.h"
 #include "vmspec.h"
 
@@ -147,51 +148,25 @@ struct spec_fixture {
 
 static struct spec_fixture sfx;
 
-static void
-sfx_touch(const char *rel, const char *link_to)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", sfx.dir, rel);
-	if (link_to != NULL) {
-		assert_int_equal(symlink(link_to, path), 0);
-		return;
-	}
-	assert_non_null(f = fopen(path, "w"));
-	fputs("x\n", f);
-	fclose(f);
-}
-
-static void
-sfx_mkdir(const char *rel)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", sfx.dir, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
+static const struct fixture_node sfx_nodes[] = {
+    {"blocks/", NULL},
+    {"images/", NULL},
+    {"images/sha256/", NULL},
+    {"images/names/", NULL},
+    {"blocks/d1.img", NULL},
+    {"blocks/d2.img", NULL},
+    {"images/sha256/abc", NULL},
+    {"images/names/hello", "../sha256/abc"},
+};
+#define SFX_NODES (sizeof(sfx_nodes) / sizeof(sfx_nodes[0]))
 
 static int
 spec_setup(void **state)
 {
-	char *real;
-
 	(void)state;
-	snprintf(sfx.dir, sizeof(sfx.dir), "/tmp/test-block.XXXXXX");
-	if (mkdtemp(sfx.dir) == NULL)
+	if (fixture_tree_make(sfx.dir, sizeof(sfx.dir), "test-block",
+	    sfx_nodes, SFX_NODES) == -1)
 		return -1;
-	real = realpath(sfx.dir, NULL);
-	snprintf(sfx.dir, sizeof(sfx.dir), "%s", real);
-	free(real);
-	sfx_mkdir("blocks");
-	sfx_mkdir("images");
-	sfx_mkdir("images/sha256");
-	sfx_mkdir("images/names");
-	sfx_touch("blocks/d1.img", NULL);
-	sfx_touch("blocks/d2.img", NULL);
-	sfx_touch("images/sha256/abc", NULL);
-	sfx_touch("images/names/hello", "../sha256/abc");
 	conf_defaults(&sfx.cf);
 	free(sfx.cf.state_dir);
 	sfx.cf.state_dir = strdup(sfx.dir);
@@ -204,17 +179,8 @@ spec_setup(void **state)
 static int
 spec_teardown(void **state)
 {
-	static const char *const rel[] = {"blocks/d1.img", "blocks/d2.img",
-	    "images/names/hello", "images/sha256/abc", "images/names",
-	    "images/sha256", "images", "blocks", ""};
-	char path[256];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", sfx.dir, rel[i]);
-		remove(path);
-	}
+	fixture_tree_remove(sfx.dir, sfx_nodes, SFX_NODES);
 	conf_free(&sfx.cf);
 	return 0;
 }

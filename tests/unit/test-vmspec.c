@@ -1,4 +1,5 @@
-/* Unit tests for VM definitions (daemon/vmspec.c). */
+/* Unit tests for VM definitions (daemon/vmspec.c, vmspec-host.c); the
+ * fixture is in vmspec-fixture.c. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -19,179 +20,7 @@
 #include "conf.h"
 #include "uerr.h"
 #include "vmspec.h"
-
-/* A temporary image tree:
- *   DIR/images/web.spt          the image
- *   DIR/images/inner.spt        -> web.spt
- *   DIR/images/escape.spt       -> ../outside.spt
- *   DIR/images/sub/             a directory
- *   DIR/images2/web.spt         a sibling whose name starts like images
- *   DIR/outside.spt             outside every image dir
- */
-struct fixture {
-	char dir[64];
-	char images[128];
-	char image[160];
-	struct conf cf;
-};
-
-static struct fixture fx;
-
-static void
-fx_path(char *buf, size_t len, const char *rel)
-{
-	snprintf(buf, len, "%s/%s", fx.dir, rel);
-}
-
-static void
-fx_file(const char *rel)
-{
-	char path[256];
-	FILE *f;
-
-	fx_path(path, sizeof(path), rel);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("not really a unikernel\n", f);
-	fclose(f);
-}
-
-static void
-fx_dir(const char *rel)
-{
-	char path[256];
-
-	fx_path(path, sizeof(path), rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void
-fx_link(const char *target, const char *rel)
-{
-	char path[256];
-
-	fx_path(path, sizeof(path), rel);
-	assert_int_equal(symlink(target, path), 0);
-}
-
-static int
-setup(void **state)
-{
-	char *real;
-
-	(void)state;
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test-vmspec.XXXXXX");
-	if (mkdtemp(fx.dir) == NULL)
-		return -1;
-	/* the spec keeps resolved paths: resolve the fixture too */
-	real = realpath(fx.dir, NULL);
-	snprintf(fx.dir, sizeof(fx.dir), "%s", real);
-	free(real);
-	fx_dir("images");
-	fx_dir("images/sub");
-	fx_dir("images2");
-	fx_file("images/web.spt");
-	fx_file("images2/web.spt");
-	fx_file("outside.spt");
-	fx_link("web.spt", "images/inner.spt");
-	fx_link("../outside.spt", "images/escape.spt");
-	fx_path(fx.images, sizeof(fx.images), "images");
-	fx_path(fx.image, sizeof(fx.image), "images/web.spt");
-
-	conf_defaults(&fx.cf);
-	free(fx.cf.image_dirs[0]);
-	free(fx.cf.image_dirs[1]);
-	fx.cf.image_dirs[0] = strdup("/nonexistent/images");
-	fx.cf.image_dirs[1] = strdup(fx.images);
-	fx.cf.n_image_dirs = 2;
-	fx.cf.tenders[0].name = strdup("solo5-spt");
-	fx.cf.tenders[0].path = strdup("/usr/lib/solo5/solo5-spt");
-	fx.cf.tenders[1].name = strdup("exec");
-	fx.cf.tenders[1].path = strdup("/usr/bin/runvm");
-	fx.cf.n_tenders = 2; /* solo5-hvt has no path */
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	static const char *const rel[] = {"images/inner.spt",
-	    "images/escape.spt", "images/web.spt", "images2/web.spt",
-	    "outside.spt", "images/sub", "images2", "images"};
-	char path[256];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		fx_path(path, sizeof(path), rel[i]);
-		remove(path);
-	}
-	rmdir(fx.dir);
-	conf_free(&fx.cf);
-	return 0;
-}
-
-/* The smallest good definition. */
-static json_t *
-good_def(void)
-{
-	return json_pack("{s:s, s:s, s:s}", "name", "web1", "tender",
-	    "solo5-spt", "image", fx.image);
-}
-
-/* A good definition with key set to value (removed when NULL), parsed. */
-static int
-try(const char *key, json_t *value, struct vm_spec *s, struct uerr *e)
-{
-	json_t *def = good_def();
-	int rc;
-
-	if (value != NULL)
-		json_object_set_new(def, key, value);
-	else
-		json_object_del(def, key);
-	rc = vm_spec_from_json(s, def, &fx.cf, e);
-	json_decref(def);
-	return rc;
-}
-
-/* key = JSON text is refused with status and a message holding needle. */
-static void
-refused_as(const char *key, const char *text, int status, const char *needle)
-{
-	json_t *v = NULL;
-	struct vm_spec s;
-	struct uerr e = {0};
-
-	if (text != NULL)
-		assert_non_null(v = json_loads(text,
-		                    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL));
-	if (try(key, v, &s, &e) != -1)
-		fail_msg("%s=%s accepted", key, text);
-	if (e.status != status)
-		fail_msg("%s=%s: status %d, want %d (%s)", key, text, e.status,
-		    status, e.message);
-	assert_string_equal(
-	    e.code, status == 400 ? "invalid" : "unprocessable");
-	if (strstr(e.message, needle) == NULL)
-		fail_msg(
-		    "%s=%s: '%s' not in '%s'", key, text, needle, e.message);
-	/* nothing is left behind */
-	assert_string_equal(s.name, "");
-	assert_null(s.image);
-	assert_null(s.args);
-	assert_null(s.cpus);
-}
-
-static void
-accepted(const char *key, const char *text, struct vm_spec *s)
-{
-	struct uerr e = {0};
-	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-
-	assert_non_null(v);
-	if (try(key, v, s, &e) != 0)
-		fail_msg("%s=%s refused: %s", key, text, e.message);
-}
+#include "vmspec-fixture.h"
 
 static void
 test_name_valid(void **state)
@@ -223,27 +52,10 @@ static void
 test_round_trip(void **state)
 {
 	char inner[256], text[1024];
-	json_t *def, *j1, *j2, *want;
-	struct vm_spec s1, s2;
-	struct uerr e = {0};
+	struct vm_spec s;
 
 	(void)state;
 	fx_path(inner, sizeof(inner), "images/inner.spt");
-	def = json_pack("{s:s, s:s, s:s, s:i, s:[i,i], s:[s,s], "
-	                "s:{s:s, s:i, s:[i,i]}, s:b, s:i, s:[], s:[]}",
-	    "name", "web1", "tender", "solo5-spt", "image", inner, "memory",
-	    128, "cpus", 1, 0, "args", "--ipv4=10.0.0.2/24", "x y", "restart",
-	    "policy", "on-failure", "max_retries", 3, "exit_codes", 7, 2,
-	    "autostart", 1, "stop_timeout", 30, "nics", "blocks");
-	assert_int_equal(vm_spec_from_json(&s1, def, &fx.cf, &e), 0);
-	json_decref(def);
-	assert_string_equal(s1.image, fx.image);
-	assert_int_equal(s1.ncpus, 2);
-	assert_int_equal(s1.cpus[0], 0);
-	assert_int_equal(s1.restart.kind, RESTART_ON_FAILURE);
-	assert_int_equal(s1.restart.exit_codes[0], 2);
-
-	j1 = vm_spec_to_json(&s1);
 	snprintf(text, sizeof(text),
 	    "{\"name\": \"web1\", \"tender\": "
 	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 128, \"cpus\": "
@@ -252,18 +64,21 @@ test_round_trip(void **state)
 	    "\"exit_codes\": [2, 7]}, \"autostart\": true, "
 	    "\"stop_timeout\": 30, \"nics\": [], \"blocks\": []}",
 	    fx.image);
-	assert_non_null(want = json_loads(text, 0, NULL));
-	assert_true(json_equal(j1, want));
-
-	assert_int_equal(vm_spec_from_json(&s2, j1, &fx.cf, &e), 0);
-	j2 = vm_spec_to_json(&s2);
-	assert_true(json_equal(j1, j2));
-	json_decref(j1);
-	json_decref(j2);
-	json_decref(want);
-	vm_spec_free(&s1);
-	vm_spec_free(&s2);
-	assert_null(s1.image);
+	round_trips(json_pack("{s:s, s:s, s:s, s:i, s:[i,i], s:[s,s], "
+	                      "s:{s:s, s:i, s:[i,i]}, s:b, s:i, s:[], s:[]}",
+	                "name", "web1", "tender", "solo5-spt", "image", inner,
+	                "memory", 128, "cpus", 1, 0, "args",
+	                "--ipv4=10.0.0.2/24", "x y", "restart", "policy",
+	                "on-failure", "max_retries", 3, "exit_codes", 7, 2,
+	                "autostart", 1, "stop_timeout", 30, "nics", "blocks"),
+	    text, &s);
+	assert_string_equal(s.image, fx.image);
+	assert_int_equal(s.ncpus, 2);
+	assert_int_equal(s.cpus[0], 0);
+	assert_int_equal(s.restart.kind, RESTART_ON_FAILURE);
+	assert_int_equal(s.restart.exit_codes[0], 2);
+	vm_spec_free(&s);
+	assert_null(s.image);
 }
 
 /* The smallest definition gets every default, and round-trips. */
@@ -271,14 +86,9 @@ static void
 test_defaults(void **state)
 {
 	char text[1024];
-	json_t *def = good_def(), *j1, *j2, *want;
-	struct vm_spec s1, s2;
-	struct uerr e = {0};
+	struct vm_spec s;
 
 	(void)state;
-	assert_int_equal(vm_spec_from_json(&s1, def, &fx.cf, &e), 0);
-	json_decref(def);
-	j1 = vm_spec_to_json(&s1);
 	snprintf(text, sizeof(text),
 	    "{\"name\": \"web1\", \"tender\": "
 	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 64, \"cpus\": [], "
@@ -286,16 +96,8 @@ test_defaults(void **state)
 	    "\"max_retries\": 0, \"exit_codes\": []}, \"autostart\": false, "
 	    "\"stop_timeout\": 10, \"nics\": [], \"blocks\": []}",
 	    fx.image);
-	assert_non_null(want = json_loads(text, 0, NULL));
-	assert_true(json_equal(j1, want));
-	assert_int_equal(vm_spec_from_json(&s2, j1, &fx.cf, &e), 0);
-	j2 = vm_spec_to_json(&s2);
-	assert_true(json_equal(j1, j2));
-	json_decref(j1);
-	json_decref(j2);
-	json_decref(want);
-	vm_spec_free(&s1);
-	vm_spec_free(&s2);
+	round_trips(good_def(), text, &s);
+	vm_spec_free(&s);
 }
 
 static void
@@ -443,37 +245,42 @@ test_bad_tender(void **state)
 	    "field 'tender': tender 'solo5-hvt' has no binary configured");
 }
 
+/* An absolute image path, as JSON text, into buf. */
+static const char *
+image_json(const char *rel, char *buf, size_t len)
+{
+	char path[256];
+
+	fx_path(path, sizeof(path), rel);
+	snprintf(buf, len, "\"%s\"", path);
+	return buf;
+}
+
 static void
 test_bad_image(void **state)
 {
-	char path[300];
+	static const struct {
+		const char *rel;
+		const char *needle;
+	} cases[] = {
+	    {"outside.spt", "is outside the image directories"},
+	    {"images/escape.spt", "field 'image'"},
+	    {"images2/web.spt", "field 'image'"},
+	    {"images/missing.spt", "No such file or directory"},
+	    {"images/sub", "not a regular file"},
+	};
+	struct vm_spec s;
+	char text[300];
+	size_t i;
 
 	(void)state;
-	fx_path(path + 1, sizeof(path) - 2, "outside.spt");
-	path[0] = '"';
-	strcat(path, "\"");
-	refused_as("image", path, 422, "is outside the image directories");
-	fx_path(path + 1, sizeof(path) - 2, "images/escape.spt");
-	strcat(path, "\"");
-	refused_as("image", path, 422, "field 'image'");
-	fx_path(path + 1, sizeof(path) - 2, "images2/web.spt");
-	strcat(path, "\"");
-	refused_as("image", path, 422, "field 'image'");
-	fx_path(path + 1, sizeof(path) - 2, "images/missing.spt");
-	strcat(path, "\"");
-	refused_as("image", path, 422, "No such file or directory");
-	fx_path(path + 1, sizeof(path) - 2, "images/sub");
-	strcat(path, "\"");
-	refused_as("image", path, 422, "not a regular file");
-	fx_path(path + 1, sizeof(path) - 2, "images/sub/../web.spt");
-	strcat(path, "\"");
-	{
-		struct vm_spec s;
-
-		accepted("image", path, &s);
-		assert_string_equal(s.image, fx.image);
-		vm_spec_free(&s);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		refused_as("image", image_json(cases[i].rel, text, sizeof(text)),
+		    422, cases[i].needle);
+	accepted("image", image_json("images/sub/../web.spt", text,
+	    sizeof(text)), &s);
+	assert_string_equal(s.image, fx.image);
+	vm_spec_free(&s);
 	refused_as("image", "\"web.spt\"", 400,
 	    "field 'image': must be an image name or an absolute path");
 	refused_as("image", "\"\"", 400, "field 'image'");
@@ -658,5 +465,5 @@ main(void)
 	    cmocka_unit_test(test_400_before_422),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
