@@ -1,7 +1,7 @@
 /*
  * Unit tests for blockbackend/: size parsing, sparse create, resize,
  * OFD locks (also across a holder killed with SIGKILL), sparse clone,
- * ranged read/write, SHA-256 vectors and image dedup. No root needed:
+ * ranged read/write and image dedup (SHA-256: test-bb-sha256.c). No root needed:
  * each test works in its own temporary directory.
  */
 #include "config.h"
@@ -521,94 +521,6 @@ test_clone_refused(void **state)
 }
 
 static void
-sha256_of(const void *data, size_t len, char hex[65])
-{
-	struct bb_sha256 s;
-
-	bb_sha256_init(&s);
-	bb_sha256_update(&s, data, len);
-	bb_sha256_final(&s, hex);
-}
-
-/* FIPS 180-4 example vectors (NIST CSRC "SHA256.pdf"). */
-static void
-test_sha256_vectors(void **state)
-{
-	static const char *m448 =
-	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	static const char *m896 =
-	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-	    "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
-	char hex[65], a[1000];
-	struct bb_sha256 s;
-	int i;
-
-	(void)state;
-	sha256_of("abc", 3, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
-	                         "b00361a396177a9cb410ff61f20015ad");
-	sha256_of("", 0, hex);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
-	                         "27ae41e4649b934ca495991b7852b855");
-	sha256_of(m448, strlen(m448), hex);
-	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039"
-	                         "a33ce45964ff2167f6ecedd419db06c1");
-	sha256_of(m896, strlen(m896), hex);
-	assert_string_equal(hex, "cf5b16a778af8380036ce59e7b049237"
-	                         "0b249b11e8f07a51afac45037afee9d1");
-
-	memset(a, 'a', sizeof(a));
-	bb_sha256_init(&s);
-	for (i = 0; i < 1000; i++)
-		bb_sha256_update(&s, a, sizeof(a));
-	bb_sha256_final(&s, hex);
-	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67"
-	                         "f1809a48a497200e046d39ccc7112cd0");
-}
-
-/* Updates of any size give the digest of the whole. */
-static void
-test_sha256_pieces(void **state)
-{
-	static const size_t steps[] = {1, 3, 55, 56, 63, 64, 65, 127, 1000};
-	char whole[65], hex[65], buf[5000];
-	struct bb_sha256 s;
-	size_t i, off, n;
-
-	(void)state;
-	fill(buf, sizeof(buf), 3);
-	sha256_of(buf, sizeof(buf), whole);
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		bb_sha256_init(&s);
-		for (off = 0; off < sizeof(buf); off += n) {
-			n = sizeof(buf) - off < steps[i] ? sizeof(buf) - off
-			                                 : steps[i];
-			bb_sha256_update(&s, buf + off, n);
-		}
-		bb_sha256_final(&s, hex);
-		assert_string_equal(hex, whole);
-	}
-}
-
-/* The SHA extensions path and the portable one agree (the vectors above
- * ran through whichever this CPU picks). */
-static void
-test_sha256_ni_matches_c(void **state)
-{
-	static uint8_t blocks[64 * 1024];
-	uint32_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, hn[8];
-
-	(void)state;
-	if (!bb_sha256_ni_present())
-		skip();
-	fill((char *)blocks, sizeof(blocks), 5);
-	memcpy(hn, hc, sizeof(hn));
-	bb_sha256_blocks_c(hc, blocks, sizeof(blocks) / 64);
-	bb_sha256_blocks_ni(hn, blocks, sizeof(blocks) / 64);
-	assert_memory_equal(hc, hn, sizeof(hc));
-}
-
-static void
 write_file(const char *path, const char *text)
 {
 	FILE *fp = fopen(path, "w");
@@ -630,7 +542,7 @@ test_image_store(void **state)
 	path_in(f, "push2.tmp", tmp2, sizeof(tmp2));
 	write_file(tmp1, "unikernel bytes");
 	write_file(tmp2, "unikernel bytes");
-	sha256_of("unikernel bytes", 15, hex);
+	block_digest(tmp1, hex);
 
 	assert_int_equal(bb_image_store(f->dir, tmp1, hex), 0);
 	assert_int_equal(bb_image_store(f->dir, tmp2, hex), 0);
@@ -671,9 +583,6 @@ main(void)
 	    IN_DIR(test_clone_without_copy_file_range),
 	    IN_DIR(test_clone_without_seek_data),
 	    IN_DIR(test_clone_refused),
-	    cmocka_unit_test(test_sha256_vectors),
-	    cmocka_unit_test(test_sha256_pieces),
-	    cmocka_unit_test(test_sha256_ni_matches_c),
 	    IN_DIR(test_image_store),
 	};
 
