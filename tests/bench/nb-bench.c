@@ -33,6 +33,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netbackend.h"
+#include "netns.h"
 
 #define BENCH_BR "ukbench"
 #define BENCH_GROUP 9
@@ -382,22 +383,6 @@ summarise(struct way *w, struct result *rs)
 	w->med.median_us = median(m, w->runs);
 }
 
-static void
-lo_up(void)
-{
-	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		(void)ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	if (s >= 0)
-		close(s);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -433,11 +418,10 @@ main(int argc, char **argv)
 				"1023 ports), 1..64 runs\n");
 		return 2;
 	}
-	if (unshare(CLONE_NEWNET) == -1) {
+	if (test_netns_enter(false) == -1) {
 		perror("nb-bench: unshare(CLONE_NEWNET) (needs root)");
 		return 1;
 	}
-	lo_up();
 	if ((each = calloc((size_t)n, sizeof(*each))) == NULL)
 		return 1;
 	maxruns = ways[0].runs > ways[2].runs ? ways[0].runs : ways[2].runs;

@@ -32,6 +32,7 @@
 #endif
 
 #include "netbackend.h"
+#include "netns.h"
 
 #define BR "ukbr0"
 #define NOBODY 65534
@@ -557,35 +558,6 @@ test_nat(void **state)
 }
 #endif
 
-static void
-lo_up(void)
-{
-	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		(void)ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	if (s >= 0)
-		close(s);
-}
-
-/* A network namespace of our own, and a sysfs that shows it. */
-static int
-private_netns(void)
-{
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) == -1)
-		return -1;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) == -1)
-		return -1;
-	lo_up();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -612,7 +584,7 @@ main(void)
 		fprintf(stderr, "test-nb-kernel: needs root, skipped\n");
 		return 77;
 	}
-	if (private_netns() == -1) {
+	if (test_netns_enter(true) == -1) {
 		fprintf(stderr, "test-nb-kernel: no private netns (%s), "
 				"skipped\n", strerror(errno));
 		return 77;
