@@ -18,7 +18,7 @@
 #include "block.h"
 #include "image.h"
 #include "log.h"
-#include "solo5-manifest.h"
+#include "image-open.h"
 #include "store.h"
 #include "uerr.h"
 #include "unikd.h"
@@ -128,7 +128,8 @@ image_get(struct unikd *u, const char *name, json_t **out, struct uerr *e)
 		return -1;
 	*out = image_to_json(u, name, r.digest, r.size);
 	image_file(u, r.digest, path, sizeof(path));
-	json_object_set_new(*out, "manifest", solo5_manifest_file_json(path));
+	json_object_set_new(*out, "manifest",
+	    image_manifest_json(&u->cf, path));
 	return 0;
 }
 

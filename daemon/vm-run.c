@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "block.h"
+#include "image-open.h"
 #include "log.h"
 #include "monitor.h"
 #include "restart.h"
@@ -78,6 +79,20 @@ vm_mkdirs(struct vm *vm, struct uerr *e)
 	return 0;
 }
 
+/* The VM's image, opened once beneath its image dir (image-open.c): the
+ * check reads this fd and the tender gets it; -1 with e filled. */
+static int
+vm_run_image(struct vm *vm, struct uerr *e)
+{
+	struct uerr ie;
+	int fd;
+
+	if ((fd = image_open(&vm->u->cf, vm->spec.image, &ie)) == -1)
+		return uerr_set(e, ie.status, "vm '%s': %s", vm->spec.name,
+		    ie.message);
+	return fd;
+}
+
 int
 vm_run_check(struct vm *vm, struct uerr *e)
 {
@@ -85,7 +100,7 @@ vm_run_check(struct vm *vm, struct uerr *e)
 	const struct unikd_tender *t = unikd_tender_find(vm->u,
 	    vm->spec.tender);
 	struct tender_cmd cmd = {0};
-	int rc;
+	int rc, image_fd;
 
 	if (d == NULL || t == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE,
@@ -95,10 +110,14 @@ vm_run_check(struct vm *vm, struct uerr *e)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': tender '%s' is not available: %s",
 		    vm->spec.name, vm->spec.tender, t->version);
-	if (d->check != NULL && d->check(&vm->spec, e) == -1)
+	if ((image_fd = vm_run_image(vm, e)) == -1)
 		return -1;
-	rc = d->command(&vm->spec, conf_tender_find(&vm->u->cf, d->name),
-	    t->path[0] != '\0' ? t->path : d->name, &cmd, e);
+	rc = d->check != NULL ? d->check(&vm->spec, image_fd, e) : 0;
+	if (rc == 0)
+		rc = d->command(&vm->spec, conf_tender_find(&vm->u->cf,
+		    d->name), t->path[0] != '\0' ? t->path : d->name,
+		    image_fd, &cmd, e);
+	close(image_fd);
 	tender_cmd_free(&cmd);
 	return rc;
 }
@@ -140,9 +159,8 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char *env[] = {env_path, NULL};
 	int nic_fds[VM_MAX_NICS];
-	struct stat st;
 	size_t i;
-	int rc;
+	int rc, image_fd;
 
 	if (d == NULL || t == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE,
@@ -152,20 +170,23 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': tender '%s' is not available: %s",
 		    vm->spec.name, vm->spec.tender, t->version);
-	if (stat(vm->spec.image, &st) == -1 || !S_ISREG(st.st_mode))
-		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "vm '%s': image %s: %s", vm->spec.name, vm->spec.image,
-		    errno != 0 ? strerror(errno) : "not a regular file");
 	/* the image against the devices, before any TAP is made */
-	if (d->check != NULL && d->check(&vm->spec, e) == -1)
+	if ((image_fd = vm_run_image(vm, e)) == -1)
 		return -1;
+	if (d->check != NULL && d->check(&vm->spec, image_fd, e) == -1) {
+		close(image_fd);
+		return -1;
+	}
 	/* the TAPs first: the command names them */
 	for (i = 0; i < VM_MAX_NICS; i++)
 		nic_fds[i] = -1;
-	if (vm_net_start_fds(vm, d->nic_by_fd ? nic_fds : NULL, e) == -1)
+	if (vm_net_start_fds(vm, d->nic_by_fd ? nic_fds : NULL, e) == -1) {
+		close(image_fd);
 		return -1;
+	}
 	rc = d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
-	    &cmd, e);
+	    image_fd, &cmd, e);
+	close(image_fd);	/* cmd holds a copy */
 	if (rc == 0)
 		rc = vm_control_start(vm, d, &cmd, nic_fds, e);
 	for (i = 0; i < VM_MAX_NICS; i++)	/* cmd holds copies */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "image-open.h"
 #include "tender.h"
 #include "uerr.h"
 #include "vmspec.h"
@@ -62,72 +63,78 @@ spec_check_tender(struct vm_spec *s, const json_t *def, const struct conf *cf,
 	return 0;
 }
 
-/* Whether the resolved path lies inside dir (itself resolved). */
 static bool
-spec_under_dir(const char *path, const char *dir)
+spec_ends_with(const char *s, const char *tail)
 {
-	char *rdir = realpath(dir, NULL);
-	const char *d = rdir != NULL ? rdir : dir;
-	size_t len = strlen(d);
-	bool inside;
+	size_t n = strlen(s), m = strlen(tail);
 
-	if (strcmp(d, "/") == 0)
-		inside = true;
-	else
-		inside = strncmp(path, d, len) == 0 && path[len] == '/';
-	free(rdir);
-	return inside;
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* The image, opened as a start will open it (image-open.c). */
+static int
+spec_image_opens(struct vm_spec *s, const struct conf *cf, struct uerr *e)
+{
+	struct uerr ie;
+	int fd;
+
+	if ((fd = image_open(cf, s->image, &ie)) == -1)
+		return uerr_set(e, ie.status, "field 'image': %s", ie.message);
+	close(fd);
+	return 0;
 }
 
 /* An image pushed with PUT /v1/images/NAME: image.c keeps a link
- * state_dir/images/names/NAME to the file stored by digest. */
+ * state_dir/images/names/NAME to the file stored by digest. The link
+ * is unikd's own, in a directory only root writes: it is followed. */
 static int
 spec_check_image_name(struct vm_spec *s, const char *name,
     const struct conf *cf, struct uerr *e)
 {
 	char link[4096];
-	struct stat st;
 
 	vm_spec_image_link(cf, name, link, sizeof(link));
-	if ((s->image = realpath(link, NULL)) == NULL ||
-	    stat(s->image, &st) == -1 || !S_ISREG(st.st_mode))
+	if ((s->image = realpath(link, NULL)) == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "field 'image': no image named '%s' (push one with "
 		    "PUT /v1/images/%s)", name, name);
 	if ((s->image_name = strdup(name)) == NULL)
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
-	return 0;
+	return spec_image_opens(s, cf, e);
 }
 
-/* The image, symlinks resolved, must be a regular file in an image dir. */
+/*
+ * A path must lie beneath an image dir by its text, before any file is
+ * looked at (so the answer tells nothing of files elsewhere), then open
+ * there as a regular file with no symlink on the way.
+ */
 static int
 spec_check_image(
     struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
 {
 	const char *image = json_string_value(json_object_get(def, "image"));
 	char dirs[512] = "";
-	struct stat st;
 	size_t i, off = 0;
 
 	if (image[0] != '/')
 		return spec_check_image_name(s, image, cf, e);
-	if ((s->image = realpath(image, NULL)) == NULL)
-		return uerr_set(e, UERR_UNPROCESSABLE, "field 'image': %s: %s",
-		    image, strerror(errno));
-	if (stat(s->image, &st) == -1 || !S_ISREG(st.st_mode))
+	if (strstr(image, "/./") != NULL || strstr(image, "/../") != NULL ||
+	    spec_ends_with(image, "/.") || spec_ends_with(image, "/.."))
 		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "field 'image': %s is not a regular file", image);
-	for (i = 0; i < cf->n_image_dirs; i++) {
-		if (spec_under_dir(s->image, cf->image_dirs[i]))
-			return 0;
-		if (off < sizeof(dirs))
+		    "field 'image': %s: '.' and '..' are not followed; give "
+		    "the path of the file itself", image);
+	if (!image_path_allowed(cf, image)) {
+		for (i = 0; i < cf->n_image_dirs && off < sizeof(dirs); i++)
 			off += (size_t)snprintf(dirs + off, sizeof(dirs) - off,
 			    "%s%s", i == 0 ? "" : ":", cf->image_dirs[i]);
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'image': %s is outside the image directories "
+		    "(image_dirs = %s)",
+		    image, dirs);
 	}
-	return uerr_set(e, UERR_UNPROCESSABLE,
-	    "field 'image': %s is outside the image directories (image_dirs = "
-	    "%s)",
-	    image, dirs);
+	if ((s->image = strdup(image)) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	return spec_image_opens(s, cf, e);
 }
 
 /* The most memory a VM may have, in MiB: [limits] max_memory or RAM. */

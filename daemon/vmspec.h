@@ -51,7 +51,7 @@ struct vm_nic {
 struct vm_spec {
 	char name[VM_NAME_MAX + 1];
 	char tender[32];
-	char *image;		/* absolute path, resolved, under an image dir */
+	char *image;		/* absolute path beneath an image dir */
 	unsigned memory;	/* MiB */
 	int *cpus;		/* pinning set, sorted, no duplicates */
 	size_t ncpus;		/* 0: no pinning */

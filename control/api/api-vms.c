@@ -17,7 +17,7 @@
 #include <event2/http.h>
 
 #include "api-internal.h"
-#include "solo5-manifest.h"
+#include "image-open.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm.h"
@@ -126,7 +126,7 @@ api_vms_get(struct api_req *r)
 	/* inspect only: the image's Solo5 manifest, read from the file */
 	o = vm_to_json(vm);
 	json_object_set_new(o, "manifest",
-	    solo5_manifest_file_json(vm->spec.image));
+	    image_manifest_json(&r->u->cf, vm->spec.image));
 	api_reply_json(r->req, 200, o);
 }
 

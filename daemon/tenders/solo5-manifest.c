@@ -374,37 +374,26 @@ solo5_manifest_parse(const void *buf, size_t len, struct solo5_manifest *m,
 }
 
 int
-solo5_manifest_read(const char *path, struct solo5_manifest *m, char *err,
+solo5_manifest_read_fd(int fd, struct solo5_manifest *m, char *err,
     size_t errlen)
 {
-	struct mft_src src = {.err = err, .errlen = errlen};
+	struct mft_src src = {.fd = fd, .err = err, .errlen = errlen};
 	struct stat st;
-	int rc, saved;
 
 	memset(m, 0, sizeof(*m));
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(src.fd, &st) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (src.fd != -1)
-			close(src.fd);
-		errno = saved;
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(src.fd);
+		snprintf(err, errlen, "not a regular file");
 		errno = EINVAL;
 		return -1;
 	}
 	src.size = (uint64_t)st.st_size;
-	rc = mft_elf(&src, m);
-	saved = errno;
-	close(src.fd);
-	errno = saved;
-	return rc;
+	return mft_elf(&src, m);
 }
 
 const char *
@@ -429,17 +418,17 @@ solo5_manifest_json(const struct solo5_manifest *m)
 }
 
 json_t *
-solo5_manifest_file_json(const char *path)
+solo5_manifest_fd_json(int fd, const char *path)
 {
 	struct solo5_manifest m;
 	char err[256];
 
-	switch (solo5_manifest_read(path, &m, err, sizeof(err))) {
+	switch (solo5_manifest_read_fd(fd, &m, err, sizeof(err))) {
 	case 0:
 		return solo5_manifest_json(&m);
 	case 1:
 		return json_null();
 	default:
-		return json_pack("{s:s}", "error", err);
+		return json_pack("{s:s++}", "error", path, ": ", err);
 	}
 }

@@ -35,12 +35,14 @@ struct solo5_manifest {
 };
 
 /*
- * Reads the manifest of the image at path. 0: m is filled. 1: the file
- * is not a 64-bit ELF or has no Solo5 manifest note (m zeroed). -1: the
- * file cannot be read or the ELF or note is malformed; err says why.
+ * Reads the manifest of the image open at fd (image-open.c opens it; the
+ * file offset is not used). 0: m is filled. 1: the file is not a 64-bit
+ * ELF or has no Solo5 manifest note (m zeroed). -1: the file cannot be
+ * read, is not a regular file, or the ELF or note is malformed; err
+ * says why.
  */
-int solo5_manifest_read(const char *path, struct solo5_manifest *m,
-    char *err, size_t errlen);
+int solo5_manifest_read_fd(int fd, struct solo5_manifest *m, char *err,
+    size_t errlen);
 /* The same for an image held in memory. */
 int solo5_manifest_parse(const void *buf, size_t len,
     struct solo5_manifest *m, char *err, size_t errlen);
@@ -49,8 +51,8 @@ int solo5_manifest_parse(const void *buf, size_t len,
 const char *solo5_dev_type_name(enum solo5_dev_type);
 /* {"target": s|null, "abi_version": n, "devices": [{"name","type"}]} */
 json_t *solo5_manifest_json(const struct solo5_manifest *m);
-/* The manifest of the image at path as above; null when it has none,
- * {"error": "..."} when it cannot be read or is malformed. */
-json_t *solo5_manifest_file_json(const char *path);
+/* The manifest of the image open at fd as above; null when it has none,
+ * {"error": "PATH: ..."} when it cannot be read or is malformed. */
+json_t *solo5_manifest_fd_json(int fd, const char *path);
 
 #endif

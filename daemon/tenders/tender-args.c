@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 #include "tender.h"
 #include "uerr.h"
 #include "vmspec.h"
+
+#define TENDER_XSTR(x) #x
+#define TENDER_STR(x) TENDER_XSTR(x)
 
 int
 tender_argv_add(struct tender_cmd *cmd, const char *fmt, ...)
@@ -51,6 +55,19 @@ tender_fd_add(struct tender_cmd *cmd, int fd, int target)
 	cmd->fds[cmd->nfds] = fd;
 	cmd->fd_targets[cmd->nfds++] = target;
 	return 0;
+}
+
+const char *
+tender_image(struct tender_cmd *cmd, const struct vm_spec *spec, int image_fd)
+{
+	int fd;
+
+	if (image_fd == -1)
+		return spec->image;
+	if ((fd = fcntl(image_fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    tender_fd_add(cmd, fd, TENDER_IMAGE_FD) == -1)
+		return NULL;
+	return "/dev/fd/" TENDER_STR(TENDER_IMAGE_FD);
 }
 
 /* What a guest's command-line parser would split or choke on. */

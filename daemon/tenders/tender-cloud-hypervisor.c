@@ -56,8 +56,9 @@ ch_devices(const struct vm_spec *spec, struct tender_cmd *cmd)
 
 static int
 ch_command(const struct vm_spec *spec, const struct conf_tender *tc,
-    const char *path, struct tender_cmd *cmd, struct uerr *e)
+    const char *path, int image_fd, struct tender_cmd *cmd, struct uerr *e)
 {
+	const char *image;
 	char *cmdline = NULL;
 	int rc;
 
@@ -65,9 +66,10 @@ ch_command(const struct vm_spec *spec, const struct conf_tender *tc,
 	memset(cmd, 0, sizeof(*cmd));
 	if (tender_cmdline(spec, &cmdline, e) == -1)
 		return -1;
-	rc = tender_argv_add(cmd, "%s", path) == -1 ||
+	image = tender_image(cmd, spec, image_fd);
+	rc = image == NULL || tender_argv_add(cmd, "%s", path) == -1 ||
 	    tender_argv_add(cmd, "--kernel") == -1 ||
-	    tender_argv_add(cmd, "%s", spec->image) == -1 ||
+	    tender_argv_add(cmd, "%s", image) == -1 ||
 	    (cmdline[0] != '\0' && (tender_argv_add(cmd, "--cmdline") == -1 ||
 		tender_argv_add(cmd, "%s", cmdline) == -1)) ||
 	    tender_argv_add(cmd, "--memory") == -1 ||

@@ -38,6 +38,7 @@
 struct exec_vars {
 	const struct vm_spec *spec;
 	const char *path;
+	const char *image;	/* /dev/fd/97, or the path in a dry run */
 	char memory[16];
 };
 
@@ -68,7 +69,7 @@ exec_var(const struct exec_vars *v, const char *name, size_t len)
 {
 	static const char *const names[] = {"path", "image", "memory", "name"};
 	const char *values[] = {
-	    v->path, v->spec->image, v->memory, v->spec->name};
+	    v->path, v->image, v->memory, v->spec->name};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -180,17 +181,22 @@ exec_token(const struct exec_vars *v, const char *tok, struct tender_cmd *cmd,
 
 static int
 exec_command(const struct vm_spec *spec, const struct conf_tender *tc,
-    const char *path, struct tender_cmd *cmd, struct uerr *e)
+    const char *path, int image_fd, struct tender_cmd *cmd, struct uerr *e)
 {
 	struct exec_vars v = {.spec = spec, .path = path};
 	char *tmpl, *tok, *save = NULL;
 
 	memset(cmd, 0, sizeof(*cmd));
+	if ((v.image = tender_image(cmd, spec, image_fd)) == NULL)
+		return uerr_set(e, UERR_INTERNAL, "vm '%s': image fd: %s",
+		    spec->name, strerror(errno));
 	snprintf(v.memory, sizeof(v.memory), "%u", spec->memory);
 	tmpl = strdup(
 	    tc != NULL && tc->argv != NULL ? tc->argv : EXEC_DEFAULT_ARGV);
-	if (tmpl == NULL)
+	if (tmpl == NULL) {
+		tender_cmd_free(cmd);
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
+	}
 	for (tok = strtok_r(tmpl, EXEC_BLANKS, &save); tok != NULL;
 	     tok = strtok_r(NULL, EXEC_BLANKS, &save))
 		if (exec_token(&v, tok, cmd, e) == -1)

@@ -54,7 +54,7 @@ fc_probe(const char *path, char *buf, size_t len)
 }
 
 static json_t *
-fc_config(const struct vm_spec *spec, const char *cmdline)
+fc_config(const struct vm_spec *spec, const char *image, const char *cmdline)
 {
 	json_t *nics = json_array(), *drives = json_array();
 	char path[32];
@@ -71,7 +71,7 @@ fc_config(const struct vm_spec *spec, const char *cmdline)
 		    "is_root_device", 0, "is_read_only", 0));
 	}
 	return json_pack("{s:{s:s, s:s}, s:{s:i, s:i}, s:o, s:o}",
-	    "boot-source", "kernel_image_path", spec->image, "boot_args",
+	    "boot-source", "kernel_image_path", image, "boot_args",
 	    cmdline, "machine-config", "vcpu_count", 1, "mem_size_mib",
 	    (int)spec->memory, "network-interfaces", nics, "drives", drives);
 }
@@ -103,8 +103,9 @@ fc_config_fd(json_t *config)
 
 static int
 fc_command(const struct vm_spec *spec, const struct conf_tender *tc,
-    const char *path, struct tender_cmd *cmd, struct uerr *e)
+    const char *path, int image_fd, struct tender_cmd *cmd, struct uerr *e)
 {
+	const char *image;
 	char *cmdline = NULL;
 	json_t *config;
 	int fd;
@@ -113,7 +114,8 @@ fc_command(const struct vm_spec *spec, const struct conf_tender *tc,
 	memset(cmd, 0, sizeof(*cmd));
 	if (tender_cmdline(spec, &cmdline, e) == -1)
 		return -1;
-	config = fc_config(spec, cmdline);
+	image = tender_image(cmd, spec, image_fd);
+	config = image != NULL ? fc_config(spec, image, cmdline) : NULL;
 	free(cmdline);
 	fd = config != NULL ? fc_config_fd(config) : -1;
 	json_decref(config);

@@ -105,14 +105,14 @@ manifest_devices(const struct vm_spec *spec, const struct solo5_manifest *m,
 }
 
 int
-tender_manifest_check(const struct vm_spec *spec, const char *target,
-    struct uerr *e)
+tender_manifest_check(const struct vm_spec *spec, int image_fd,
+    const char *target, struct uerr *e)
 {
 	struct solo5_manifest m;
 	char err[256], msg[440] = "";
 	int rc;
 
-	rc = solo5_manifest_read(spec->image, &m, err, sizeof(err));
+	rc = solo5_manifest_read_fd(image_fd, &m, err, sizeof(err));
 	if (rc == 1)
 		return 0;
 	if (rc == -1)

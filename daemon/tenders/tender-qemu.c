@@ -132,9 +132,12 @@ qemu_devices(struct tender_cmd *cmd, const struct vm_spec *spec,
 
 static int
 qemu_base(struct tender_cmd *cmd, const struct vm_spec *spec,
-    const char *path, const char *cmdline)
+    const char *path, int image_fd, const char *cmdline)
 {
-	return tender_argv_add(cmd, "%s", path) == -1 ||
+	const char *image = tender_image(cmd, spec, image_fd);
+
+	return image == NULL ||
+	    tender_argv_add(cmd, "%s", path) == -1 ||
 	    tender_argv_add(cmd, "-nodefaults") == -1 ||
 	    tender_argv_add(cmd, "-no-user-config") == -1 ||
 	    tender_argv_add(cmd, "-display") == -1 ||
@@ -146,7 +149,7 @@ qemu_base(struct tender_cmd *cmd, const struct vm_spec *spec,
 	    tender_argv_add(cmd, "-machine") == -1 ||
 	    tender_argv_add(cmd, "accel=kvm:tcg") == -1 ||
 	    tender_argv_add(cmd, "-kernel") == -1 ||
-	    tender_argv_add(cmd, "%s", spec->image) == -1 ||
+	    tender_argv_add(cmd, "%s", image) == -1 ||
 	    (cmdline[0] != '\0' && (tender_argv_add(cmd, "-append") == -1 ||
 		tender_argv_add(cmd, "%s", cmdline) == -1)) ? -1 : 0;
 }
@@ -165,7 +168,7 @@ qemu_tail(struct tender_cmd *cmd, bool solo5)
 
 static int
 qemu_command(const struct vm_spec *spec, const struct conf_tender *tc,
-    const char *path, struct tender_cmd *cmd, struct uerr *e)
+    const char *path, int image_fd, struct tender_cmd *cmd, struct uerr *e)
 {
 	struct solo5_manifest m;
 	char err[256], *cmdline = NULL;
@@ -174,10 +177,11 @@ qemu_command(const struct vm_spec *spec, const struct conf_tender *tc,
 	(void)tc;
 	memset(cmd, 0, sizeof(*cmd));
 	/* a bad manifest is refused by the check; here it is just absent */
-	solo5 = solo5_manifest_read(spec->image, &m, err, sizeof(err)) == 0;
+	solo5 = image_fd != -1 &&
+	    solo5_manifest_read_fd(image_fd, &m, err, sizeof(err)) == 0;
 	if (tender_cmdline(spec, &cmdline, e) == -1)
 		return -1;
-	if (qemu_base(cmd, spec, path, cmdline) == -1 ||
+	if (qemu_base(cmd, spec, path, image_fd, cmdline) == -1 ||
 	    qemu_devices(cmd, spec, solo5 ? &m : NULL) == -1 ||
 	    qemu_tail(cmd, solo5) == -1) {
 		free(cmdline);
@@ -192,9 +196,9 @@ qemu_command(const struct vm_spec *spec, const struct conf_tender *tc,
 
 /* A Solo5 image must be a virtio one and match the VM's devices. */
 static int
-qemu_check(const struct vm_spec *spec, struct uerr *e)
+qemu_check(const struct vm_spec *spec, int image_fd, struct uerr *e)
 {
-	return tender_manifest_check(spec, "virtio", e);
+	return tender_manifest_check(spec, image_fd, "virtio", e);
 }
 
 /* The stop under way is a QMP session; the driver table names it by the

@@ -123,8 +123,9 @@ solo5_blocks(const struct vm_spec *spec, struct tender_cmd *cmd, size_t room)
 /* PATH --mem=MIB [--net:NAME=TAP --net-mac:NAME=MAC]... -- IMAGE ARGS... */
 static int
 solo5_command(const struct vm_spec *spec, const struct conf_tender *tc,
-    const char *path, struct tender_cmd *cmd, struct uerr *e)
+    const char *path, int image_fd, struct tender_cmd *cmd, struct uerr *e)
 {
+	const char *image;
 	char mem[32];
 	size_t room = spec->nargs + 5 + 2 * spec->nnics + spec->nblocks, i;
 
@@ -134,7 +135,8 @@ solo5_command(const struct vm_spec *spec, const struct conf_tender *tc,
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "field 'memory': %s needs at least %u MiB", spec->tender,
 		    SOLO5_MIN_MEMORY);
-	if ((cmd->argv = calloc(room, sizeof(char *))) == NULL)
+	if ((cmd->argv = calloc(room, sizeof(char *))) == NULL ||
+	    (image = tender_image(cmd, spec, image_fd)) == NULL)
 		goto fail;
 	snprintf(mem, sizeof(mem), "--mem=%u", spec->memory);
 	if (solo5_argv_add(cmd, room, path) == -1 ||
@@ -142,7 +144,7 @@ solo5_command(const struct vm_spec *spec, const struct conf_tender *tc,
 	    solo5_nics(spec, cmd, room) == -1 ||
 	    solo5_blocks(spec, cmd, room) == -1 ||
 	    solo5_argv_add(cmd, room, "--") == -1 ||
-	    solo5_argv_add(cmd, room, spec->image) == -1)
+	    solo5_argv_add(cmd, room, image) == -1)
 		goto fail;
 	for (i = 0; i < spec->nargs; i++) {
 		if (solo5_arg(spec, cmd, room, spec->args[i], e) == -1) {
@@ -161,15 +163,15 @@ fail:
 
 /* The image's manifest against the VM's devices (tender-manifest.c). */
 static int
-solo5_spt_check(const struct vm_spec *spec, struct uerr *e)
+solo5_spt_check(const struct vm_spec *spec, int image_fd, struct uerr *e)
 {
-	return tender_manifest_check(spec, "spt", e);
+	return tender_manifest_check(spec, image_fd, "spt", e);
 }
 
 static int
-solo5_hvt_check(const struct vm_spec *spec, struct uerr *e)
+solo5_hvt_check(const struct vm_spec *spec, int image_fd, struct uerr *e)
 {
-	return tender_manifest_check(spec, "hvt", e);
+	return tender_manifest_check(spec, image_fd, "hvt", e);
 }
 
 const struct tender_driver tender_solo5_spt = {

@@ -37,6 +37,12 @@ typedef void (*tender_stop_done)(int rc, const char *err, void *arg);
 #define TENDER_CONTROL_FD 99
 /* A config file a driver hands over as a sealed memfd (firecracker). */
 #define TENDER_CONFIG_FD 98
+/*
+ * The image, opened once by unikd beneath its image dir (image-open.c),
+ * reaches the tender at this fd and is named /dev/fd/97 where a tender
+ * takes a path: the file checked is the file run (tender_image()).
+ */
+#define TENDER_IMAGE_FD 97
 
 /* What a driver builds for one start of a VM. */
 struct tender_cmd {
@@ -60,10 +66,13 @@ struct tender_driver {
 	int (*probe)(const char *path, char *buf, size_t len);
 	/*
 	 * Builds the command for spec. tc is the [tender.NAME] section (path,
-	 * argv template). -1 with e filled (422) on a mismatch.
+	 * argv template). image_fd is the open image (read with pread only),
+	 * or -1 for a command that only names spec->image (tests). -1 with e
+	 * filled (422) on a mismatch.
 	 */
 	int (*command)(const struct vm_spec *spec, const struct conf_tender *tc,
-	    const char *path, struct tender_cmd *cmd, struct uerr *e);
+	    const char *path, int image_fd, struct tender_cmd *cmd,
+	    struct uerr *e);
 	/* Names an exit; NULL to use tender_exit_reason(). */
 	void (*exit_reason)(int wstatus, char *buf, size_t len);
 	/* NICs as open TAP fds at TENDER_NIC_FD(i), not TAP names. */
@@ -79,7 +88,7 @@ struct tender_driver {
 	 * before anything is made, at create and at each start; NULL: none.
 	 * -1 with e filled (422) naming what to change.
 	 */
-	int (*check)(const struct vm_spec *spec, struct uerr *e);
+	int (*check)(const struct vm_spec *spec, int image_fd, struct uerr *e);
 	/*
 	 * Asks the tender to stop through its control socket: a request
 	 * the guest may act on (force false: ACPI power button), or an end
@@ -112,6 +121,13 @@ int tender_argv_add(struct tender_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Hands fd (owned by cmd from now on) to the tender at target. */
 int tender_fd_add(struct tender_cmd *cmd, int fd, int target);
+/*
+ * The image as a tender's argv names it: a copy of image_fd handed over
+ * at TENDER_IMAGE_FD and "/dev/fd/97", or spec->image when image_fd is
+ * -1. NULL when the fd cannot be copied.
+ */
+const char *tender_image(struct tender_cmd *cmd, const struct vm_spec *spec,
+    int image_fd);
 /* The longest kernel command line built from a VM's args. */
 #define TENDER_CMDLINE_MAX 2048
 /*
@@ -129,8 +145,8 @@ int tender_cmdline(const struct vm_spec *spec, char **out, struct uerr *e);
  * An image without a manifest (not ELF, or no Solo5 note) passes. -1 and
  * a 422 naming the devices on a mismatch or a malformed manifest.
  */
-int tender_manifest_check(const struct vm_spec *spec, const char *target,
-    struct uerr *e);
+int tender_manifest_check(const struct vm_spec *spec, int image_fd,
+    const char *target, struct uerr *e);
 
 /* Runs path with one argument and captures the first line of its output,
  * with a time limit; used by the probes. */

@@ -429,6 +429,25 @@ guest_run(const struct guest_args *g, struct guest_net *net,
 	}
 }
 
+/* An image handed over as an open fd (/dev/fd/N) is named with the file
+ * behind it, so tests see which file the tender got. */
+static void
+say_image(const char *image)
+{
+	char link[64], file[4096];
+	ssize_t n;
+
+	if (strncmp(image, "/dev/fd/", 8) != 0) {
+		say("testguest: booting image %s", image);
+		return;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%s", image + 8);
+	if ((n = readlink(link, file, sizeof(file) - 1)) == -1)
+		n = 0;
+	file[n] = '\0';
+	say("testguest: booting image %s (file %s)", image, file);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -447,7 +466,7 @@ main(int argc, char **argv)
 	say("Solo5: Memory map: %lu MB addressable", t.mem_mib);
 	guest_nics_attach(&t, net);
 	guest_blocks_attach(&t);
-	say("testguest: booting image %s", t.image);
+	say_image(t.image);
 	for (i = first; i < argc; i++)
 		say("testguest: arg[%d]=%s", i - first, argv[i]);
 	say("testguest: ready");

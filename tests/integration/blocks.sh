@@ -172,7 +172,7 @@ uk run --name img1 --tender solo5-spt --image hello -- --exit-after=0.2 \
     >/dev/null || fail "run from image name"
 timeout 10 "$top_builddir/unikctl" -s "$SOCK" wait img1 >/dev/null ||
     fail "wait img1"
-assert_contains "$(uk logs img1)" "booting image $T/state/images/sha256/$digest" \
+assert_contains "$(uk logs img1)" "booting image /dev/fd/97 (file $T/state/images/sha256/$digest)" \
     "img1 console"
 assert_eq "$(vm_field img1 image)" hello "img1's image"
 expect "remove of an image in use" 409 "used by vm 'img1'" \

@@ -41,7 +41,7 @@ info "logs"
 has_ready() { uk logs vm1 | grep -q 'testguest: ready'; }
 wait_for 5 "'testguest: ready' in the console of vm1" has_ready
 logs=$(uk logs vm1)
-assert_contains "$logs" "testguest: booting image $IMG" "logs vm1"
+assert_contains "$logs" "testguest: booting image /dev/fd/97 (file $IMG)" "logs vm1"
 assert_contains "$logs" "testguest: arg[0]=--print-every=100" "logs vm1"
 has_ticks() { uk logs vm1 | grep -q 'testguest: tick 3'; }
 wait_for 5 "ticks in the console of vm1" has_ticks

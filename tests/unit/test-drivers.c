@@ -84,7 +84,7 @@ build(const char *tender, const struct vm_spec *s, const char *path,
 	struct uerr e;
 
 	assert_non_null(d);
-	if (d->command(s, NULL, path, cmd, &e) == -1)
+	if (d->command(s, NULL, path, -1, cmd, &e) == -1)
 		fail_msg("%s: %s", tender, e.message);
 }
 
@@ -177,15 +177,24 @@ test_qemu_solo5_virtio(void **state)
 	spec_fill(&s, "qemu");
 	s.image = path;
 	memcpy(want, expect, sizeof(want));
-	want[12] = path;
-	assert_int_equal(d->check(&s, &e), 0);
-	build("qemu", &s, "/usr/bin/qemu-system-x86_64", &cmd);
+	/* the image reaches qemu as the fd unikd opened and checked */
+	want[12] = "/dev/fd/97";
+	assert_int_not_equal(fd = open(path, O_RDONLY | O_CLOEXEC), -1);
+	assert_int_equal(d->check(&s, fd, &e), 0);
+	if (d->command(&s, NULL, "/usr/bin/qemu-system-x86_64", fd, &cmd,
+	    &e) == -1)
+		fail_msg("qemu: %s", e.message);
 	assert_argv(&cmd, want);
+	assert_int_equal(cmd.nfds, 1);
+	assert_int_equal(cmd.fd_targets[0], TENDER_IMAGE_FD);
 	tender_cmd_free(&cmd);
+	close(fd);
 	/* an spt image is refused by qemu's check */
 	solo5_elf_build(&img, devs, 3, 2, 0);
 	solo5_elf_write(&img, path);
-	assert_int_equal(d->check(&s, &e), -1);
+	assert_int_not_equal(fd = open(path, O_RDONLY | O_CLOEXEC), -1);
+	assert_int_equal(d->check(&s, fd, &e), -1);
+	close(fd);
 	assert_int_equal(e.status, 422);
 	assert_non_null(strstr(e.message, "'spt' target"));
 	unlink(path);
@@ -204,7 +213,7 @@ test_qemu_bad_args(void **state)
 	spec_fill(&s, "qemu");
 	s.args = args;
 	s.nargs = 1;
-	assert_int_equal(tender_find("qemu")->command(&s, NULL, "/q", &cmd,
+	assert_int_equal(tender_find("qemu")->command(&s, NULL, "/q", -1, &cmd,
 	    &e), -1);
 	assert_int_equal(e.status, 422);
 	assert_non_null(strstr(e.message, "argument 0 ('hello world')"));

@@ -218,6 +218,18 @@ spec_fill(struct vm_spec *s, const char *tender, const char *image,
 	}
 }
 
+/* The check on the image as unikd hands it over: an open fd. */
+static int
+check_file(const struct vm_spec *s, const char *target, struct uerr *e)
+{
+	int fd, rc;
+
+	assert_int_not_equal(fd = open(s->image, O_RDONLY | O_CLOEXEC), -1);
+	rc = tender_manifest_check(s, fd, target, e);
+	close(fd);
+	return rc;
+}
+
 static void
 test_check(void **state)
 {
@@ -233,22 +245,22 @@ test_check(void **state)
 	solo5_elf_write(&img, path);
 
 	spec_fill(&s, "solo5-spt", path, "service", "storage");
-	assert_int_equal(tender_manifest_check(&s, "spt", &e), 0);
+	assert_int_equal(check_file(&s, "spt", &e), 0);
 
 	spec_fill(&s, "solo5-spt", path, "net0", "storage");
-	assert_int_equal(tender_manifest_check(&s, "spt", &e), -1);
+	assert_int_equal(check_file(&s, "spt", &e), -1);
 	assert_int_equal(e.status, 422);
 	assert_string_equal(e.message, "vm 'web1': image declares net "
 	    "'service' but the VM has no NIC named 'service'; VM NIC 'net0' "
 	    "is not declared by the image");
 
 	spec_fill(&s, "solo5-spt", path, "service", NULL);
-	assert_int_equal(tender_manifest_check(&s, "spt", &e), -1);
+	assert_int_equal(check_file(&s, "spt", &e), -1);
 	assert_string_equal(e.message, "vm 'web1': image declares block "
 	    "'storage' but the VM has no block named 'storage'");
 
 	spec_fill(&s, "solo5-hvt", path, "service", "storage");
-	assert_int_equal(tender_manifest_check(&s, "hvt", &e), -1);
+	assert_int_equal(check_file(&s, "hvt", &e), -1);
 	assert_non_null(strstr(e.message, "built for the Solo5 'spt' target"));
 
 	/* an image that is no ELF passes unchecked */
@@ -256,12 +268,12 @@ test_check(void **state)
 	assert_int_equal(write(fd, "not an ELF\n", 11), 11);
 	close(fd);
 	spec_fill(&s, "solo5-spt", path, "net0", NULL);
-	assert_int_equal(tender_manifest_check(&s, "spt", &e), 0);
+	assert_int_equal(check_file(&s, "spt", &e), 0);
 
 	/* a broken one does not */
 	img.buf[img.mft_off] = 3;
 	solo5_elf_write(&img, path);
-	assert_int_equal(tender_manifest_check(&s, "spt", &e), -1);
+	assert_int_equal(check_file(&s, "spt", &e), -1);
 	assert_non_null(strstr(e.message, "bad Solo5 manifest"));
 	unlink(path);
 }

@@ -141,7 +141,7 @@ test_solo5_argv(void **state)
 	spec_fill(&s, "solo5-spt", 2);
 	assert_int_equal(
 	    tender_find("solo5-spt")
-	        ->command(&s, NULL, "/usr/lib/solo5/solo5-spt", &cmd, &e),
+	        ->command(&s, NULL, "/usr/lib/solo5/solo5-spt", -1, &cmd, &e),
 	    0);
 	assert_argv(&cmd, expect);
 	assert_int_equal(cmd.nfds, 0);
@@ -151,14 +151,14 @@ test_solo5_argv(void **state)
 	spec_fill(&s, "solo5-hvt", 0);
 	s.memory = 2;
 	assert_int_equal(tender_find("solo5-hvt")
-	                     ->command(&s, NULL, "/opt/solo5-hvt", &cmd, &e),
+	                     ->command(&s, NULL, "/opt/solo5-hvt", -1, &cmd, &e),
 	    0);
 	assert_argv(&cmd, bare);
 	tender_cmd_free(&cmd);
 
 	s.memory = 1;
 	assert_int_equal(tender_find("solo5-hvt")
-	                     ->command(&s, NULL, "/opt/solo5-hvt", &cmd, &e),
+	                     ->command(&s, NULL, "/opt/solo5-hvt", -1, &cmd, &e),
 	    -1);
 	assert_int_equal(e.status, 422);
 	assert_string_equal(e.code, "unprocessable");
@@ -208,13 +208,13 @@ test_solo5_nics(void **state)
 	s.nics = nics;
 	s.nnics = 2;
 	assert_int_equal(tender_find("solo5-spt")->command(&s, NULL,
-	    "/usr/lib/solo5/solo5-spt", &cmd, &e), 0);
+	    "/usr/lib/solo5/solo5-spt", -1, &cmd, &e), 0);
 	assert_argv(&cmd, expect);
 	tender_cmd_free(&cmd);
 
 	args[1] = bad;
 	assert_int_equal(tender_find("solo5-spt")->command(&s, NULL,
-	    "/usr/lib/solo5/solo5-spt", &cmd, &e), -1);
+	    "/usr/lib/solo5/solo5-spt", -1, &cmd, &e), -1);
 	assert_int_equal(e.status, 422);
 	assert_non_null(strstr(e.message, "${nic.nosuch.ip}"));
 	assert_null(cmd.argv);
@@ -245,13 +245,13 @@ test_exec_nics(void **state)
 	s.nics = nics;
 	s.nnics = 2;
 	assert_int_equal(tender_find("exec")->command(&s, &tc,
-	    "/usr/bin/runvm", &cmd, &e), 0);
+	    "/usr/bin/runvm", -1, &cmd, &e), 0);
 	assert_argv(&cmd, expect);
 	tender_cmd_free(&cmd);
 
 	tc.argv = (char *)"${path} --tap=${nic.other.tap}";
 	assert_int_equal(tender_find("exec")->command(&s, &tc,
-	    "/usr/bin/runvm", &cmd, &e), -1);
+	    "/usr/bin/runvm", -1, &cmd, &e), -1);
 	assert_int_equal(e.status, 422);
 	assert_non_null(strstr(e.message, "${nic.other.tap}"));
 }
@@ -266,7 +266,7 @@ exec_run(const char *tmpl, size_t nargs, struct tender_cmd *cmd, struct uerr *e)
 	struct vm_spec s;
 
 	spec_fill(&s, "exec", nargs);
-	return tender_find("exec")->command(&s, &tc, "/usr/bin/runvm", cmd, e);
+	return tender_find("exec")->command(&s, &tc, "/usr/bin/runvm", -1, cmd, e);
 }
 
 static void

@@ -4,6 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "image-open.h"
 #include "uerr.h"
 #include "vmspec.h"
 #include "vmspec-fixture.h"
@@ -55,7 +59,7 @@ test_round_trip(void **state)
 	struct vm_spec s;
 
 	(void)state;
-	fx_path(inner, sizeof(inner), "images/inner.spt");
+	fx_path(inner, sizeof(inner), "images/web.spt");
 	snprintf(text, sizeof(text),
 	    "{\"name\": \"web1\", \"tender\": "
 	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 128, \"cpus\": "
@@ -264,10 +268,15 @@ test_bad_image(void **state)
 		const char *needle;
 	} cases[] = {
 	    {"outside.spt", "is outside the image directories"},
-	    {"images/escape.spt", "field 'image'"},
+	    {"images/escape.spt", "is a symbolic link"},
+	    /* not followed even to a file in the same dir */
+	    {"images/inner.spt", "is a symbolic link"},
+	    {"images/lsub/in.spt", "is a symbolic link"},
+	    {"images/fifo", "a FIFO, not a regular file"},
 	    {"images2/web.spt", "field 'image'"},
 	    {"images/missing.spt", "No such file or directory"},
-	    {"images/sub", "not a regular file"},
+	    {"images/sub", "a directory, not a regular file"},
+	    {"images/sub/../web.spt", "'.' and '..' are not followed"},
 	};
 	struct vm_spec s;
 	char text[300];
@@ -277,13 +286,63 @@ test_bad_image(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		refused_as("image", image_json(cases[i].rel, text, sizeof(text)),
 		    422, cases[i].needle);
-	accepted("image", image_json("images/sub/../web.spt", text,
-	    sizeof(text)), &s);
-	assert_string_equal(s.image, fx.image);
+	/* error texts about a path outside say nothing of what is there */
+	refused_as("image", "\"/etc/shadow\"", 422,
+	    "/etc/shadow is outside the image directories");
+	refused_as("image", "\"/etc/no-such-file\"", 422,
+	    "/etc/no-such-file is outside the image directories");
+	accepted("image", image_json("images//web.spt", text, sizeof(text)),
+	    &s);
 	vm_spec_free(&s);
 	refused_as("image", "\"web.spt\"", 400,
 	    "field 'image': must be an image name or an absolute path");
 	refused_as("image", "\"\"", 400, "field 'image'");
+}
+
+/* Beneath the dir, with openat2 and with the walk of older kernels. */
+static void
+test_image_openat(void **state)
+{
+	static const struct {
+		const char *rel;
+		int err;	/* 0: opens */
+	} cases[] = {
+		{"web.spt", 0},
+		{"sub/in.spt", 0},
+		{"sub//in.spt", 0},
+		{"inner.spt", ELOOP},	/* a symlink, even inside */
+		{"escape.spt", ELOOP},
+		{"lsub/in.spt", ELOOP},	/* a symlinked directory */
+		{"missing.spt", ENOENT},
+	};
+	struct stat st;
+	size_t i;
+	int dirfd, fd, walk;
+
+	(void)state;
+	assert_int_not_equal(dirfd = open(fx.images, O_PATH | O_DIRECTORY),
+	    -1);
+	for (walk = 0; walk < 2; walk++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			errno = 0;
+			fd = image_openat(dirfd, cases[i].rel, walk);
+			if (cases[i].err == 0 && fd == -1)
+				fail_msg("%s walk=%d: %s", cases[i].rel, walk,
+				    strerror(errno));
+			if (cases[i].err != 0 && (fd != -1 ||
+			    errno != cases[i].err))
+				fail_msg("%s walk=%d: fd %d errno %d", cases[i].rel,
+				    walk, fd, errno);
+			if (fd != -1)
+				close(fd);
+		}
+		/* a FIFO opens at once (no writer needed) and says so */
+		assert_int_not_equal(fd = image_openat(dirfd, "fifo", walk), -1);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_true(S_ISFIFO(st.st_mode));
+		close(fd);
+	}
+	close(dirfd);
 }
 
 static void
@@ -458,6 +517,7 @@ main(void)
 	    cmocka_unit_test(test_bad_memory),
 	    cmocka_unit_test(test_bad_tender),
 	    cmocka_unit_test(test_bad_image),
+	    cmocka_unit_test(test_image_openat),
 	    cmocka_unit_test(test_cpus),
 	    cmocka_unit_test(test_bad_restart),
 	    cmocka_unit_test(test_bad_args),

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,8 @@ static const struct fixture_node fx_nodes[] = {
     {"outside.spt", NULL},
     {"images/inner.spt", "web.spt"},
     {"images/escape.spt", "../outside.spt"},
+    {"images/sub/in.spt", NULL},
+    {"images/lsub", "sub"},
 };
 #define FX_NODES (sizeof(fx_nodes) / sizeof(fx_nodes[0]))
 
@@ -37,12 +41,18 @@ fx_path(char *buf, size_t len, const char *rel)
 int
 fx_setup(void **state)
 {
+	char fifo[256];
+
 	(void)state;
 	if (fixture_tree_make(fx.dir, sizeof(fx.dir), "test-vmspec", fx_nodes,
 	    FX_NODES) == -1)
 		return -1;
 	fx_path(fx.images, sizeof(fx.images), "images");
 	fx_path(fx.image, sizeof(fx.image), "images/web.spt");
+	/* a FIFO: opening it must neither block nor pass */
+	fx_path(fifo, sizeof(fifo), "images/fifo");
+	if (mkfifo(fifo, 0644) == -1)
+		return -1;
 
 	conf_defaults(&fx.cf);
 	free(fx.cf.image_dirs[0]);
@@ -61,7 +71,11 @@ fx_setup(void **state)
 int
 fx_teardown(void **state)
 {
+	char fifo[256];
+
 	(void)state;
+	fx_path(fifo, sizeof(fifo), "images/fifo");
+	unlink(fifo);
 	fixture_tree_remove(fx.dir, fx_nodes, FX_NODES);
 	conf_free(&fx.cf);
 	return 0;

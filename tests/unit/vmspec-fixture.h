@@ -16,7 +16,9 @@
  *   DIR/images/web.spt          the image
  *   DIR/images/inner.spt        -> web.spt
  *   DIR/images/escape.spt       -> ../outside.spt
- *   DIR/images/sub/             a directory
+ *   DIR/images/sub/             a directory, with in.spt
+ *   DIR/images/lsub             -> sub, a symlinked directory
+ *   DIR/images/fifo             a FIFO
  *   DIR/images2/web.spt         a sibling whose name starts like images
  *   DIR/outside.spt             outside every image dir
  */
