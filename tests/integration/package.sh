@@ -54,8 +54,8 @@ done
 if [ -n "$missing" ]; then
 	info "apt-get install$missing"
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
-	    { apt-get update -qq && apt-get install -y -qq \
+	apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null ||
+	    { apt-get update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
 	        --no-install-recommends $missing >/dev/null; } ||
 	    fail "cannot install$missing"
 fi
@@ -110,7 +110,7 @@ done
 uninstall() {
 	local d
 	dpkg-query -W unikd >/dev/null 2>&1 &&
-	    apt-get purge -y -qq unikd >/dev/null 2>&1
+	    apt-get -o DPkg::Lock::Timeout=300 purge -y -qq unikd >/dev/null 2>&1
 	[ -z "$had_user" ] && getent passwd unikd-tender >/dev/null &&
 	    userdel unikd-tender
 	[ -z "$had_user" ] && getent group unikd-tender >/dev/null &&
@@ -122,7 +122,7 @@ uninstall() {
 	done
 }
 CLEANUP_HOOKS+=(uninstall)
-(cd "$T/pkg" && apt-get install -y -qq "./$(basename "$deb")") \
+(cd "$T/pkg" && apt-get -o DPkg::Lock::Timeout=300 install -y -qq "./$(basename "$deb")") \
     >"$T/install.log" 2>&1 || {
 	cat "$T/install.log" >&2
 	fail "apt-get install of the .deb failed"
@@ -192,7 +192,7 @@ assert_contains "$out" p1 "VM names completed for stop"
 stop_unikd
 
 info "apt-get purge"
-apt-get purge -y -qq unikd >/dev/null 2>&1 || fail "apt-get purge unikd"
+apt-get -o DPkg::Lock::Timeout=300 purge -y -qq unikd >/dev/null 2>&1 || fail "apt-get purge unikd"
 [ -e /lib/systemd/system/unikd.service ] && fail "unit left after purge"
 [ -e /etc/systemd/system/sockets.target.wants/unikd.socket ] &&
     fail "enablement left after purge"
