@@ -352,6 +352,14 @@ spec_blocks(
 	return vm_spec_blocks_parse(s, v, e);
 }
 
+static int
+spec_labels(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)cf;
+	return vm_spec_labels_parse(s, v, e);
+}
+
 static const struct spec_field spec_fields[] = {
     {"name", true, spec_name},
     {"tender", true, spec_tender},
@@ -364,6 +372,7 @@ static const struct spec_field spec_fields[] = {
     {"stop_timeout", false, spec_stop_timeout},
     {"nics", false, spec_nics},
     {"blocks", false, spec_blocks},
+    {"labels", false, spec_labels},
 };
 
 #define SPEC_NFIELDS (sizeof(spec_fields) / sizeof(spec_fields[0]))
@@ -449,7 +458,8 @@ spec_int_array(const int *v, size_t n)
 json_t *
 vm_spec_to_json(const struct vm_spec *s)
 {
-	json_t *cpus, *args, *codes, *nics = NULL, *blocks = NULL;
+	json_t *cpus, *args, *codes, *nics = NULL, *blocks = NULL,
+	       *labels = NULL;
 	size_t i;
 
 	cpus = spec_int_array(s->cpus, s->ncpus);
@@ -460,24 +470,27 @@ vm_spec_to_json(const struct vm_spec *s)
 			goto fail;
 	if (cpus == NULL || codes == NULL || args == NULL ||
 	    (nics = vm_spec_nics_json(s)) == NULL ||
-	    (blocks = vm_spec_blocks_json(s)) == NULL)
+	    (blocks = vm_spec_blocks_json(s)) == NULL ||
+	    (labels = vm_spec_labels_json(s)) == NULL)
 		goto fail;
 	return json_pack(
 	    "{s:s, s:s, s:s?, s:I, s:o, s:o, s:{s:s, s:I, s:o}, s:b, s:I, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:o}",
 	    "name", s->name, "tender", s->tender, "image",
 	    s->image_name != NULL ? s->image_name : s->image, "memory",
 	    (json_int_t)s->memory, "cpus", cpus, "args", args, "restart",
 	    "policy", restart_kind_name(s->restart.kind), "max_retries",
 	    (json_int_t)s->restart.max_retries, "exit_codes", codes,
 	    "autostart", (int)s->autostart, "stop_timeout",
-	    (json_int_t)s->stop_timeout, "nics", nics, "blocks", blocks);
+	    (json_int_t)s->stop_timeout, "nics", nics, "blocks", blocks,
+	    "labels", labels);
 fail:
 	json_decref(cpus);
 	json_decref(codes);
 	json_decref(args);
 	json_decref(nics);
 	json_decref(blocks);
+	json_decref(labels);
 	return NULL;
 }
 
@@ -492,6 +505,7 @@ vm_spec_free(struct vm_spec *s)
 	free(s->cpus);
 	free(s->nics);
 	free(s->image_name);
+	json_decref(s->labels);
 	if (s->args != NULL) {
 		for (i = 0; i < s->nargs; i++)
 			free(s->args[i]);

@@ -19,6 +19,10 @@
 #define VM_MAX_NICS 16
 #define VM_NIC_NAME_MAX 32	/* Solo5 device names: alphanumeric */
 
+#define VM_MAX_LABELS 32
+#define VM_LABEL_KEY_MAX 128
+#define VM_LABEL_VALUE_MAX 1024
+
 #define VM_MAX_BLOCKS 16
 #define VM_BLOCK_NAME_MAX 32	/* Solo5 device names: alphanumeric */
 
@@ -65,6 +69,7 @@ struct vm_spec {
 	char *image_name;	/* a stored image's name, or NULL (a path) */
 	struct vm_block blocks[VM_MAX_BLOCKS];	/* "blocks", in order */
 	size_t nblocks;
+	json_t *labels;		/* "labels": an object of strings, or NULL */
 };
 
 /* [a-z0-9][a-z0-9_-]{0,62} */
@@ -91,6 +96,12 @@ int vm_spec_check_host(struct vm_spec *s, const json_t *def,
 int vm_spec_nics_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
 /* [{"name", "network", "mac"?, "ip"?}], or NULL */
 json_t *vm_spec_nics_json(const struct vm_spec *s);
+
+/* vmspec-labels.c: "labels", strings unikd keeps for a client (400
+ * beyond VM_MAX_LABELS, for a bad key or a value too long). */
+int vm_spec_labels_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
+/* the labels (an empty object when none), or NULL */
+json_t *vm_spec_labels_json(const struct vm_spec *s);
 
 /* vmspec-blocks.c: the shape of "blocks" (400: names, duplicates, at most
  * VM_MAX_BLOCKS), then whether each block exists under cf's state_dir

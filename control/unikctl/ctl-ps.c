@@ -66,16 +66,30 @@ ps_addresses(char *buf, size_t size, const json_t *vm)
 		snprintf(buf, size, "-");
 }
 
+/* The VM's name, and the container's when unikd-oci made the VM. */
+static void
+ps_name(char *buf, size_t size, const json_t *vm)
+{
+	const char *c = json_string_value(json_object_get(
+	    json_object_get(vm, "labels"), "org.unikd.oci.name"));
+
+	if (c != NULL)
+		snprintf(buf, size, "%s (%s)", ctl_jstr(vm, "name"), c);
+	else
+		snprintf(buf, size, "%s", ctl_jstr(vm, "name"));
+}
+
 static int
 ps_row(struct ctl_table *t, const json_t *vm)
 {
-	char pid[24], uptime[24], restarts[24], addrs[512];
+	char pid[24], uptime[24], restarts[24], addrs[512], name[384];
 	const char *row[8];
 
 	ps_int(pid, sizeof(pid), vm, "pid");
 	ps_int(restarts, sizeof(restarts), vm, "restarts");
 	ps_uptime(uptime, sizeof(uptime), vm);
-	row[0] = ctl_jstr(vm, "name");
+	ps_name(name, sizeof(name), vm);
+	row[0] = name;
 	row[1] = ctl_jstr(vm, "state");
 	row[2] = uptime;
 	row[3] = ctl_jstr(vm, "tender");

@@ -66,15 +66,18 @@ test_round_trip(void **state)
 	    "[0, 1], \"args\": [\"--ipv4=10.0.0.2/24\", \"x y\"], "
 	    "\"restart\": {\"policy\": \"on-failure\", \"max_retries\": 3, "
 	    "\"exit_codes\": [2, 7]}, \"autostart\": true, "
-	    "\"stop_timeout\": 30, \"nics\": [], \"blocks\": []}",
+	    "\"stop_timeout\": 30, \"nics\": [], \"blocks\": [], "
+	    "\"labels\": {\"org.unikd.oci.id\": \"c1\"}}",
 	    fx.image);
 	round_trips(json_pack("{s:s, s:s, s:s, s:i, s:[i,i], s:[s,s], "
-	                      "s:{s:s, s:i, s:[i,i]}, s:b, s:i, s:[], s:[]}",
+	                      "s:{s:s, s:i, s:[i,i]}, s:b, s:i, s:[], s:[], "
+	                      "s:{s:s}}",
 	                "name", "web1", "tender", "solo5-spt", "image", inner,
 	                "memory", 128, "cpus", 1, 0, "args",
 	                "--ipv4=10.0.0.2/24", "x y", "restart", "policy",
 	                "on-failure", "max_retries", 3, "exit_codes", 7, 2,
-	                "autostart", 1, "stop_timeout", 30, "nics", "blocks"),
+	                "autostart", 1, "stop_timeout", 30, "nics", "blocks",
+	                "labels", "org.unikd.oci.id", "c1"),
 	    text, &s);
 	assert_string_equal(s.image, fx.image);
 	assert_int_equal(s.ncpus, 2);
@@ -98,7 +101,8 @@ test_defaults(void **state)
 	    "\"solo5-spt\", \"image\": \"%s\", \"memory\": 64, \"cpus\": [], "
 	    "\"args\": [], \"restart\": {\"policy\": \"no\", "
 	    "\"max_retries\": 0, \"exit_codes\": []}, \"autostart\": false, "
-	    "\"stop_timeout\": 10, \"nics\": [], \"blocks\": []}",
+	    "\"stop_timeout\": 10, \"nics\": [], \"blocks\": [], "
+	    "\"labels\": {}}",
 	    fx.image);
 	round_trips(good_def(), text, &s);
 	vm_spec_free(&s);
@@ -192,6 +196,10 @@ test_bad_shape(void **state)
 	refused_as("stop_timeout", "\"10\"", 400, "field 'stop_timeout'");
 	refused_as("nics", "{}", 400, "field 'nics'");
 	refused_as("blocks", "\"data\"", 400, "field 'blocks'");
+	refused_as("labels", "[]", 400, "field 'labels'");
+	refused_as("labels", "{\"a\": 1}", 400, "'a' must be a string");
+	refused_as("labels", "{\"a b\": \"x\"}", 400, "key 'a b'");
+	refused_as("labels", "{\"\": \"x\"}", 400, "key ''");
 }
 
 static void
