@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,21 @@ ctl_sink_stdout(const char *buf, size_t len, void *arg)
 	return 0;
 }
 
+void
+ctl_errorf(const struct ctl *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->ctl_error != NULL)
+		c->ctl_error(msg);
+	else
+		fprintf(stderr, "unikctl: %s\n", msg);
+}
+
 static CURL *
 client_open(struct ctl *c, const char *method, const char *path)
 {
@@ -85,11 +101,11 @@ client_open(struct ctl *c, const char *method, const char *path)
 
 	if ((size_t)snprintf(url, sizeof(url), "http://unikd%s", path) >=
 	    sizeof(url)) {
-		fprintf(stderr, "unikctl: request path too long\n");
+		ctl_errorf(c, "request path too long");
 		return NULL;
 	}
 	if ((curl = curl_easy_init()) == NULL) {
-		fprintf(stderr, "unikctl: cannot create a libcurl handle\n");
+		ctl_errorf(c, "cannot create a libcurl handle");
 		return NULL;
 	}
 	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->ctl_socket);
@@ -109,29 +125,29 @@ client_fail(struct ctl *c, CURL *curl, CURLcode rc)
 
 	if (rc == CURLE_COULDNT_CONNECT) {
 		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &oserr);
-		fprintf(stderr,
-		    "unikctl: cannot reach unikd at %s: %s "
-		    "(is unikd running?)\n",
+		ctl_errorf(c,
+		    "cannot reach unikd at %s: %s "
+		    "(is unikd running?)",
 		    c->ctl_socket,
 		    oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
 		return CTL_EXIT_UNREACHABLE;
 	}
-	fprintf(stderr, "unikctl: request to unikd at %s failed: %s\n",
+	ctl_errorf(c, "request to unikd at %s failed: %s",
 	    c->ctl_socket, curl_easy_strerror(rc));
 	return CTL_EXIT_FAIL;
 }
 
 /* Prints the message of an error reply ({"error": {"message": ..}}). */
 static void
-client_print_error(long status, const json_t *reply)
+client_print_error(const struct ctl *c, long status, const json_t *reply)
 {
 	json_t *msg;
 
 	msg = json_object_get(json_object_get(reply, "error"), "message");
 	if (json_is_string(msg))
-		fprintf(stderr, "unikctl: %s\n", json_string_value(msg));
+		ctl_errorf(c, "%s", json_string_value(msg));
 	else
-		fprintf(stderr, "unikctl: unikd replied with HTTP status %ld\n",
+		ctl_errorf(c, "unikd replied with HTTP status %ld",
 		    status);
 }
 
@@ -190,7 +206,7 @@ ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 		return rc;
 	if (status >= 200 && status <= 299)
 		return CTL_EXIT_OK;
-	client_print_error(status, *reply);
+	client_print_error(c, status, *reply);
 	json_decref(*reply);
 	*reply = NULL;
 	return CTL_EXIT_FAIL;
@@ -214,7 +230,7 @@ ctl_stream(struct ctl *c, const char *path, ctl_sink sink, void *arg)
 	rc = curl_easy_perform(f.curl);
 	curl_easy_getinfo(f.curl, CURLINFO_RESPONSE_CODE, &status);
 	if (f.aborted) {
-		fprintf(stderr, "unikctl: cannot write output\n");
+		ctl_errorf(c, "cannot write output");
 		ret = CTL_EXIT_FAIL;
 	} else if (rc != CURLE_OK) {
 		ret = client_fail(c, f.curl, rc);
@@ -222,7 +238,7 @@ ctl_stream(struct ctl *c, const char *path, ctl_sink sink, void *arg)
 		j = NULL;
 		if (f.err.len > 0)
 			j = json_loadb(f.err.data, f.err.len, 0, NULL);
-		client_print_error(status, j);
+		client_print_error(c, status, j);
 		json_decref(j);
 		ret = CTL_EXIT_FAIL;
 	}
@@ -264,8 +280,8 @@ ctl_vm_path(char *buf, size_t size, const char *vm, const char *suffix)
 
 	if (ctl_escape(name, sizeof(name), vm) == -1 ||
 	    (size_t)snprintf(buf, size, "/v1/vms/%s%s", name, suffix) >= size) {
-		fprintf(
-		    stderr, "unikctl: VM name '%.40s...' is too long\n", vm);
+		fprintf(stderr, "unikctl: VM name '%.40s...' is too long\n",
+		    vm);
 		return -1;
 	}
 	return 0;

@@ -34,7 +34,7 @@ ctl_data_open(struct ctl *c)
 	struct ctl_data *d = calloc(1, sizeof(*d));
 
 	if (d == NULL || (d->curl = curl_easy_init()) == NULL) {
-		fprintf(stderr, "unikctl: cannot create a libcurl handle\n");
+		ctl_errorf(c, "cannot create a libcurl handle");
 		free(d);
 		return NULL;
 	}
@@ -106,14 +106,14 @@ ctl_data_result(struct ctl_data *d, CURLcode rc, struct ctl_data_sink *s)
 
 	if (rc == CURLE_COULDNT_CONNECT) {
 		curl_easy_getinfo(d->curl, CURLINFO_OS_ERRNO, &oserr);
-		fprintf(stderr, "unikctl: cannot reach unikd at %s: %s\n",
+		ctl_errorf(d->ctl, "cannot reach unikd at %s: %s",
 		    d->ctl->ctl_socket, oserr ? strerror((int)oserr) :
 		    curl_easy_strerror(rc));
 		return CTL_EXIT_UNREACHABLE;
 	}
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK && status >= 200 && status <= 299) {
-		fprintf(stderr, "unikctl: request to unikd failed: %s\n",
+		ctl_errorf(d->ctl, "request to unikd failed: %s",
 		    curl_easy_strerror(rc));
 		return CTL_EXIT_FAIL;
 	}
@@ -122,10 +122,10 @@ ctl_data_result(struct ctl_data *d, CURLcode rc, struct ctl_data_sink *s)
 	j = s->err != NULL ? json_loads(s->err, 0, NULL) : NULL;
 	msg = json_object_get(json_object_get(j, "error"), "message");
 	if (json_is_string(msg))
-		fprintf(stderr, "unikctl: %s\n", json_string_value(msg));
+		ctl_errorf(d->ctl, "%s", json_string_value(msg));
 	else
-		fprintf(stderr, "unikctl: unikd replied with HTTP status %ld%s"
-		    "%s\n", status, rc != CURLE_OK ? ": " : "",
+		ctl_errorf(d->ctl, "unikd replied with HTTP status %ld%s"
+		    "%s", status, rc != CURLE_OK ? ": " : "",
 		    rc != CURLE_OK ? curl_easy_strerror(rc) : "");
 	json_decref(j);
 	return CTL_EXIT_FAIL;

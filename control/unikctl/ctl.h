@@ -23,6 +23,8 @@
 struct ctl {
 	const char *ctl_socket; /* path of unikd's control socket */
 	int ctl_json;           /* --json: machine output */
+	/* where request errors go; NULL: "unikctl: MSG" on stderr */
+	void (*ctl_error)(const char *msg);
 };
 
 struct ctl_cmd {
@@ -67,6 +69,9 @@ int ctl_sub_exec(struct ctl *, const struct ctl_cmd *cmd,
     const struct ctl_sub *subs, size_t nsubs, int argc, char **argv);
 
 /* ctl-client.c: requests to unikd. */
+/* Reports a request error through c->ctl_error (or on stderr). */
+void ctl_errorf(const struct ctl *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /*
  * Sends one request (body may be NULL). Returns 0 when unikd answered,
  * whatever the status, with *status set and *reply the parsed JSON body
