@@ -162,7 +162,7 @@ done
 
 info "bad bundles: a clear error, nothing made"
 vms_before=$(uk --json ps -a | jlines 'e["name"]' | sort)
-images_before=$(uk --json image ls | jget '[i["name"] for i in d["images"]]')
+images_before=$(uk --json image ls | jget '[i["name"] for i in d]')
 bad() {	# ID WANT-IN-ERROR
 	oci create --bundle "$T/$1" "$1" >"$T/err" 2>&1 &&
 	    fail "create of bad bundle $1 succeeded"
@@ -170,7 +170,7 @@ bad() {	# ID WANT-IN-ERROR
 	[ -e "$ROOT/$1" ] && fail "bad bundle $1 left $ROOT/$1"
 	assert_eq "$(uk --json ps -a | jlines 'e["name"]' | sort)" \
 	    "$vms_before" "VMs after bad bundle $1"
-	assert_eq "$(uk --json image ls | jget '[i["name"] for i in d["images"]]')" \
+	assert_eq "$(uk --json image ls | jget '[i["name"] for i in d]')" \
 	    "$images_before" "images after bad bundle $1"
 	tail -n 1 "$OLOG" | jget 'd["level"]' | grep -qx error ||
 	    fail "the log's last line for $1 is not an error"
