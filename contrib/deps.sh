@@ -2,6 +2,8 @@
 # Installs what unikd needs to build and to run its tests (Debian 12).
 # qemu-system-x86, ipxe-qemu and ipxe (about 13 s to install) give
 # tests/integration/qemu.sh a real tender and a bootable image.
+# podman (with conmon, netavark) and containerd (with runc) are the
+# engines tests/integration/podman.sh drives unikd-oci with.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config
@@ -9,7 +11,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libcmocka-dev libnl-3-dev libnl-route-3-dev
       libsystemd-dev libnftables-dev
       curl iproute2 iputils-ping nftables procps python3 util-linux man-db
-      qemu-system-x86 ipxe-qemu ipxe"
+      qemu-system-x86 ipxe-qemu ipxe
+      podman conmon netavark aardvark-dns crun containerd runc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -45,10 +45,10 @@ static const struct {
 
 /* The container's name, as each engine annotates it. */
 static const char *const bundle_name_keys[] = {
+    OCI_LABEL_NAME, /* podman has none of its own: --annotation */
     "io.kubernetes.cri.container-name",
     "io.kubernetes.container.name",
     "nerdctl/name",
-    "io.podman.annotations.name",
 };
 
 const char *

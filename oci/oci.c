@@ -159,6 +159,20 @@ oci_id_valid(const char *id)
 	return true;
 }
 
+/* With --debug, each command as called: what an engine asked. */
+static void
+oci_log_command(int argc, char **argv)
+{
+	char line[2048];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < argc && off < sizeof(line); i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
+		    i ? " " : "", argv[i]);
+	oci_log(OCI_DEBUG, "command: %s", line);
+}
+
 static void
 usage(FILE *f)
 {
@@ -277,6 +291,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "unikd-oci: cannot initialise libcurl\n");
 		return 1;
 	}
+	oci_log_command(argc - optind, argv + optind);
 	/* commands return -1 from oci_error() for a failure */
 	if ((rc = oci_dispatch(&o, argc - optind, argv + optind)) < 0)
 		rc = 1;
