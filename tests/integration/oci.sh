@@ -49,12 +49,13 @@ SPT='{"org.unikd.tender": "solo5-spt"}'
 # run_reaped ID BUNDLE: create under a subreaper (tests/integration/
 # oci-reap.py); the exit status lands in $T/ID.status, the container's
 # output in $T/ID.out.
-run_reaped() {
+run_reaped() {	# ID BUNDLE [CREATE OPTIONS...]
 	local id=$1 b=$2
+	shift 2
 	"$PY" "$top_srcdir/tests/integration/oci-reap.py" "$T/$id.status" \
 	    "$T/$id.out" "$T/$id.pid" "$top_builddir/unikd-oci" \
 	    --root "$ROOT" --socket "$SOCK" --log "$OLOG" --log-format json \
-	    create --bundle "$b" --pid-file "$T/$id.pid" "$id" &
+	    create --bundle "$b" --pid-file "$T/$id.pid" "$@" "$id" &
 	wait_for 20 "create of $id" test -s "$T/$id.pid" -o -e "$T/$id.status"
 	[ -e "$T/$id.status" ] && fail "create $id: $(cat "$T/$id.status"): $(cat "$T/$id.out")"
 }
@@ -152,6 +153,47 @@ assert_eq "$(reaped c4)" "signal 9" "end of c4's process"
 assert_eq "$(state_of c4 'd["status"]')" stopped "status of a killed created container"
 oci delete c4 || fail "delete c4"
 uk inspect "$vm4" >/dev/null 2>&1 && fail "VM $vm4 survived delete"
+
+info "unikd restarts under a running container: the console goes on"
+bundle "$T/b6" "$SPT" --print-every=100
+run_reaped c6 "$T/b6"
+oci start c6 || fail "start c6"
+has_tick3() { grep -q 'testguest: tick 3' "$T/c6.out"; }
+wait_for 10 "ticks of c6" has_tick3
+kill9_unikd
+sleep 1
+alive "$(cat "$T/c6.pid")" || fail "c6's container process ended with unikd"
+start_unikd
+assert_eq "$(state_of c6 'd["status"]')" running "c6 after unikd came back"
+last=$(ticks <"$T/c6.out" | tail -n 1)
+more_ticks() { [ "$(ticks <"$T/c6.out" | tail -n 1)" -ge $((last + 10)) ]; }
+wait_for 15 "c6's console after unikd came back" more_ticks
+oci kill c6 || fail "kill c6"
+assert_eq "$(reaped c6)" "exit 0" "exit of c6"
+ticks <"$T/c6.out" | assert_consecutive "ticks of c6 across a restart of unikd"
+oci delete c6 || fail "delete c6"
+
+info "--console-socket: the console goes to a pty sent to the engine"
+bundle "$T/b7" "$SPT" --exit-after=1 --exit-code=5
+"$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = True
+json.dump(c, open(sys.argv[1], "w"))' "$T/b7/config.json"
+oci create --bundle "$T/b7" c7 2>"$T/err" && fail "terminal without --console-socket"
+assert_contains "$(cat "$T/err")" "console-socket" "terminal without --console-socket"
+"$PY" "$top_srcdir/tests/integration/oci-console.py" "$T/console.sock" \
+    "$T/c7.tty" &
+console_pid=$!
+wait_for 10 "the console socket" test -e "$T/console.sock.ready"
+run_reaped c7 "$T/b7" --console-socket "$T/console.sock"
+oci start c7 || fail "start c7"
+assert_eq "$(reaped c7)" "exit 5" "exit of c7"
+wait "$console_pid"
+assert_contains "$(cat "$T/c7.tty.name")" /dev/pts/ "the pty's name"
+assert_contains "$(cat "$T/c7.tty")" "testguest: ready" "the console on the pty"
+assert_eq "$(cat "$T/c7.out")" "" "c7's stdout (the pty has it)"
+oci delete c7 || fail "delete c7"
 
 info "what a unikernel cannot do: one clear line"
 for cmd in exec pause update checkpoint; do
