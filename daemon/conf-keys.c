@@ -71,6 +71,8 @@ static const struct conf_key conf_keys[] = {
     {"limits", "max_block_size", CONF_SIZE, OFF(max_block_size), 1, 0},
     {"limits", "max_body_size", CONF_SIZE, OFF(max_body_size), 1, 0},
     {"limits", "max_memory", CONF_MIB, OFF(max_memory), 0, 0},
+    {"limits", "max_connections", CONF_UINT, OFF(max_connections), 1, 65536},
+    {"limits", "request_timeout", CONF_UINT, OFF(request_timeout), 1, 3600},
     {"vm", "stop_timeout", CONF_UINT, OFF(stop_timeout), 0, 86400},
     {"vm", "restart_backoff", CONF_UINT, OFF(restart_backoff_ms), 1, 86400000},
     {"vm", "restart_backoff_max", CONF_UINT, OFF(restart_backoff_max_ms), 1,

@@ -76,6 +76,8 @@ conf_defaults(struct conf *cf)
 	cf->max_vms = 4096;
 	cf->max_block_size = (uint64_t)1 << 40;
 	cf->max_body_size = (uint64_t)16 << 20;
+	cf->max_connections = 256;
+	cf->request_timeout = 10;
 	cf->max_memory = 0; /* host RAM, resolved by the daemon */
 	cf->stop_timeout = 10;
 	cf->restart_backoff_ms = 500;

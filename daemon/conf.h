@@ -44,6 +44,8 @@ struct conf {
 	uint64_t max_block_size;	/* bytes, 1T */
 	uint64_t max_body_size;		/* bytes, 16M */
 	uint64_t max_memory;		/* MiB a VM may ask for; default: host RAM */
+	unsigned max_connections;	/* API connections at once, 256 */
+	unsigned request_timeout;	/* seconds to send a request, 10 */
 
 	/* [vm] defaults for VM definitions */
 	unsigned stop_timeout;		/* seconds, 10 */

@@ -113,7 +113,7 @@ api_events_follow(
 
 	f = calloc(1, sizeof(*f));
 	if (f == NULL ||
-	    api_pending_start(&f->pending, r->req, api_events_gone, f) == -1) {
+	    api_pending_start(&f->pending, r, api_events_gone, f) == -1) {
 		api_reply_errorf(
 		    r->req, 500, "cannot follow events: %s", strerror(errno));
 		free(f);

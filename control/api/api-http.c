@@ -24,6 +24,7 @@
 #include <event2/util.h>
 
 #include "api-internal.h"
+#include "unikd.h"
 #include "uerr.h"
 
 static const struct {
@@ -190,15 +191,14 @@ api_query_int(struct api_req *r, const char *key, long long def, long long min,
 	return 0;
 }
 
-/* The client's end goes away: hand the request back and tell the owner. */
-static void
-api_pending_closed(struct evhttp_connection *evcon, void *arg)
+/* The client's end goes away (api-conn.c calls this from the connection's
+ * close): hand the request back and tell the owner. */
+void
+api_pending_closed(struct api_pending *p)
 {
-	struct api_pending *p = arg;
 	struct evhttp_request *req = p->req;
 	bool detached = evhttp_request_get_connection(req) == NULL;
 
-	(void)evcon;
 	api_pending_finish(p);
 	p->gone(p->arg);
 	/* evhttp detaches a request it cannot finish and leaves it to us;
@@ -232,9 +232,10 @@ api_pending_eof(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-api_pending_start(struct api_pending *p, struct evhttp_request *req,
+api_pending_start(struct api_pending *p, struct api_req *r,
     void (*gone)(void *), void *arg)
 {
+	struct evhttp_request *req = r->req;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev;
 
@@ -246,18 +247,19 @@ api_pending_start(struct api_pending *p, struct evhttp_request *req,
 	}
 	p->eof = event_new(evhttp_connection_get_base(evcon),
 	    bufferevent_getfd(bev), EV_READ, api_pending_eof, p);
-	if (p->eof == NULL || event_add(p->eof, NULL) == -1) {
+	if (p->eof == NULL || event_add(p->eof, NULL) == -1 ||
+	    api_conn_watch(r->u->api, evcon, p) == -1) {
 		if (p->eof != NULL)
 			event_free(p->eof);
 		p->eof = NULL;
 		errno = ENOMEM;
 		return -1;
 	}
+	p->api = r->u->api;
 	p->req = req;
 	p->evcon = evcon;
 	p->gone = gone;
 	p->arg = arg;
-	evhttp_connection_set_closecb(evcon, api_pending_closed, p);
 	return 0;
 }
 
@@ -265,7 +267,7 @@ void
 api_pending_finish(struct api_pending *p)
 {
 	if (p->evcon != NULL)
-		evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+		api_conn_unwatch(p->api, p->evcon);
 	p->evcon = NULL;
 	if (p->eof != NULL)
 		event_free(p->eof);

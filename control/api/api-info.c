@@ -79,12 +79,14 @@ api_info_get(struct api_req *r)
 	api_time_format(u->started_at, started, sizeof(started));
 	api_reply_json(r->req, 200,
 	    json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,"
-	              "s:o,s:{s:I,s:I,s:I},s:o,s:o}",
+	              "s:o,s:{s:I,s:I,s:I,s:I,s:I},s:o,s:o}",
 	        "version", PACKAGE_VERSION, "api", "v1", "pid", (int)getpid(),
 	        "started_at", started, "state_dir", u->cf.state_dir, "socket",
 	        u->cf.socket, "tenders", api_info_tenders(u), "limits",
 	        "max_vms", (json_int_t)u->cf.max_vms, "max_body_size",
 	        (json_int_t)u->cf.max_body_size, "max_memory",
-	        (json_int_t)u->cf.max_memory, "vms", api_info_vms(u),
+	        (json_int_t)u->cf.max_memory, "max_connections",
+	        (json_int_t)u->cf.max_connections, "request_timeout",
+	        (json_int_t)u->cf.request_timeout, "vms", api_info_vms(u),
 	        "warnings", api_info_warnings(u)));
 }

@@ -6,6 +6,8 @@
 #ifndef UNIKD_API_INTERNAL_H
 #define UNIKD_API_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -16,12 +18,26 @@ struct unikd;
 struct uerr;
 struct event;
 
+struct api_conn;
+struct evconnlistener;
+struct evhttp_bound_socket;
+
 struct api {
 	struct unikd *u;
 	struct evhttp *http;
 	int fd;          /* the listening socket */
 	bool own_socket; /* we created cf.socket: unlink it at stop */
 	struct api_metrics *metrics; /* request counters (api-metrics.c) */
+	/* connections (api-conn.c) */
+	TAILQ_HEAD(, api_conn) conns;
+	unsigned nconns;
+	struct api_conn **conn_by_fd;	/* indexed by socket fd */
+	size_t nconn_by_fd;
+	struct evconnlistener *listener;
+	struct event *retry;	/* accepting again after EMFILE */
+	bool paused;		/* the listener is disabled */
+	bool pause_warned;	/* this episode was logged */
+	bool stopping;		/* evhttp_free under way */
 };
 
 /* One request as a route handler sees it; valid during the call only. */
@@ -50,6 +66,7 @@ struct api_route {
  * not be used after it, and gone frees the owner's state.
  */
 struct api_pending {
+	struct api *api;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct event *eof; /* notices the client closing while idle */
@@ -58,10 +75,23 @@ struct api_pending {
 };
 
 /* Starts watching the client of r; 0, or -1 (nothing to undo). */
-int api_pending_start(struct api_pending *, struct evhttp_request *req,
+int api_pending_start(struct api_pending *, struct api_req *r,
     void (*gone)(void *), void *arg);
 /* Stops watching, before the final reply is sent. */
 void api_pending_finish(struct api_pending *);
+/* The client went away: finish p and tell its owner (api-conn.c). */
+void api_pending_closed(struct api_pending *);
+
+/* api-conn.c: connection limits and request deadlines. */
+struct bufferevent *api_conn_new(struct event_base *base, void *api);
+/* A whole request arrived (api_request): no deadline until replied. */
+void api_conn_request(struct api *, struct evhttp_request *req);
+/* A wait or stream on evcon: p hears of the connection closing. */
+int api_conn_watch(struct api *, struct evhttp_connection *evcon,
+    struct api_pending *p);
+void api_conn_unwatch(struct api *, struct evhttp_connection *evcon);
+int api_conns_start(struct api *, struct evhttp_bound_socket *bound);
+void api_conns_stop(struct api *);
 
 /* Replies with a JSON document (consumed; NULL replies 500). */
 void api_reply_json(struct evhttp_request *, int status, json_t *);

@@ -270,7 +270,7 @@ api_vm_watch_new(struct api_req *r, struct vm *vm)
 
 	w = calloc(1, sizeof(*w));
 	if (w == NULL || api_pending_start(
-	                     &w->pending, r->req, api_vm_watch_gone, w) == -1) {
+	                     &w->pending, r, api_vm_watch_gone, w) == -1) {
 		free(w);
 		api_reply_errorf(r->req, 500, "cannot follow vm '%s': %s",
 		    r->name, strerror(errno));

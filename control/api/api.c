@@ -290,6 +290,7 @@ api_request(struct evhttp_request *req, void *arg)
 	const char *q;
 
 	TAILQ_INIT(&r.query);
+	api_conn_request(api, req);
 	r.method = api_method_name(cmd);
 	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (api_authorize(api->u, req, &e) == -1) {
@@ -403,6 +404,7 @@ fail:
 static int
 api_http_setup(struct api *api)
 {
+	struct evhttp_bound_socket *bound;
 	struct unikd *u = api->u;
 
 	api->http = evhttp_new(u->base);
@@ -420,11 +422,13 @@ api_http_setup(struct api *api)
 	 * client, still sending, gets to read the answer. */
 	evhttp_set_flags(api->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(api->http, api_request, api);
-	if (evhttp_accept_socket_with_handle(api->http, api->fd) == NULL) {
+	evhttp_set_bevcb(api->http, api_conn_new, api);
+	if ((bound = evhttp_accept_socket_with_handle(api->http,
+	    api->fd)) == NULL) {
 		log_warnx("api: cannot accept on fd %d", api->fd);
 		return -1;
 	}
-	return 0;
+	return api_conns_start(api, bound);
 }
 
 int
@@ -439,6 +443,7 @@ api_start(struct unikd *u, int fd)
 	}
 	api->u = u;
 	api->fd = fd;
+	TAILQ_INIT(&api->conns);
 	if (fd >= 0) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
 			log_warn("api: socket fd %d", fd);
@@ -453,8 +458,10 @@ api_start(struct unikd *u, int fd)
 	    api->own_socket ? u->cf.socket : "(from systemd)", api->fd);
 	return 0;
 fail:
+	api->stopping = true;
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	api_conns_stop(api);
 	if (api->own_socket) {
 		close(api->fd);
 		unlink(u->cf.socket);
@@ -472,7 +479,9 @@ api_stop(struct unikd *u)
 		return;
 	/* Closes the listener and every connection; pending requests
 	 * hear of it through their close callbacks. */
+	api->stopping = true;
 	evhttp_free(api->http);
+	api_conns_stop(api);
 	if (api->own_socket && unlink(u->cf.socket) == -1)
 		log_warn("socket=%s: unlink", u->cf.socket);
 	free(api);

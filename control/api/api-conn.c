@@ -1,0 +1,321 @@
+/*
+ * The control API's connections: how many may be open, how long a client
+ * may take to send a request, and what happens when unikd runs out of
+ * file descriptors. evhttp (libevent 2.1) has none of these, so:
+ *
+ * - Each accepted connection gets its bufferevent from api_conn_new()
+ *   (evhttp's bevcb), which counts it; once evhttp has made the
+ *   connection (the next turn of the loop, through an event activated
+ *   at once) its close callback is ours, so every close is counted.
+ * - A deadline of request_timeout runs from the accept and from the end
+ *   of each reply until the next request is whole (api_conn_request());
+ *   an idle, slow-sending or half-sent connection is closed when it
+ *   passes. A request being answered (a wait, a stream) has none.
+ * - At max_connections, or when accept() fails for want of descriptors
+ *   or memory, the listener is disabled: no busy loop on a socket that
+ *   stays readable, and one warning per episode. A closing connection
+ *   enables it again; after a descriptor shortage a timer does too.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "api-internal.h"
+#include "log.h"
+#include "unikd.h"
+
+/* How long accepting pauses after accept() ran out of descriptors. */
+#define API_CONN_RETRY_MS 1000
+
+struct api_conn {
+	struct api *api;
+	TAILQ_ENTRY(api_conn) entry;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;	/* NULL until bound */
+	int fd;
+	struct event *deadline;	/* binds first, then the request deadline */
+	struct api_pending *pending;	/* a wait or stream under way */
+};
+
+/*
+ * libevent 2.1 calls a listener's error callback with evhttp's pointer,
+ * not ours: the one API listener is found here. Set by api_conns_start
+ * and cleared by api_conns_stop; the only state outside struct unikd.
+ */
+static struct api *api_conn_listening;
+
+static void
+api_conn_deadline_set(struct api_conn *c)
+{
+	struct timeval tv = {.tv_sec = c->api->u->cf.request_timeout};
+
+	evtimer_add(c->deadline, &tv);
+}
+
+/* fd -> connection, grown on demand: fds are small and dense. */
+static int
+api_conn_index(struct api *api, struct api_conn *c)
+{
+	struct api_conn **v;
+	size_t n;
+
+	if ((size_t)c->fd >= api->nconn_by_fd) {
+		n = (size_t)c->fd + 64;
+		if ((v = reallocarray(api->conn_by_fd, n, sizeof(*v))) == NULL)
+			return -1;
+		memset(v + api->nconn_by_fd, 0,
+		    (n - api->nconn_by_fd) * sizeof(*v));
+		api->conn_by_fd = v;
+		api->nconn_by_fd = n;
+	}
+	api->conn_by_fd[c->fd] = c;
+	return 0;
+}
+
+static struct api_conn *
+api_conn_of(struct api *api, struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+	struct api_conn *c;
+
+	if (fd < 0 || (size_t)fd >= api->nconn_by_fd)
+		return NULL;
+	c = api->conn_by_fd[fd];
+	return c != NULL && c->evcon == evcon ? c : NULL;
+}
+
+static void
+api_conn_pause(struct api *api, const char *why)
+{
+	if (api->stopping)
+		return;
+	evconnlistener_disable(api->listener);
+	api->paused = true;
+	if (!api->pause_warned)
+		log_warnx("api: %s: accepting paused (%u connections open)",
+		    why, api->nconns);
+	api->pause_warned = true;
+}
+
+static void
+api_conn_resume(struct api *api)
+{
+	if (api->stopping || !api->paused ||
+	    api->nconns >= api->u->cf.max_connections)
+		return;
+	api->paused = false;
+	evconnlistener_enable(api->listener);
+}
+
+static void
+api_conn_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	api_conn_resume(arg);
+}
+
+/* accept() failed: out of descriptors or memory pauses; others pass. */
+static void
+api_conn_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct api *api = api_conn_listening;
+	struct timeval tv = {
+		.tv_sec = API_CONN_RETRY_MS / 1000,
+		.tv_usec = (API_CONN_RETRY_MS % 1000) * 1000,
+	};
+	int err = errno;
+	char why[128];
+
+	(void)arg;
+	if (api == NULL || api->listener != lev)
+		return;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM) {
+		log_debug("api: accept: %s", strerror(err));
+		return;
+	}
+	snprintf(why, sizeof(why), "accept: %s", strerror(err));
+	api_conn_pause(api, why);
+	evtimer_add(api->retry, &tv);
+}
+
+static void
+api_conn_free(struct api_conn *c)
+{
+	struct api *api = c->api;
+
+	TAILQ_REMOVE(&api->conns, c, entry);
+	if (c->fd >= 0 && (size_t)c->fd < api->nconn_by_fd &&
+	    api->conn_by_fd[c->fd] == c)
+		api->conn_by_fd[c->fd] = NULL;
+	event_free(c->deadline);
+	free(c);
+	api->nconns--;
+	api_conn_resume(api);
+}
+
+/* evhttp frees the connection: the client left, a reply ended it, or
+ * the deadline passed. */
+static void
+api_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_conn *c = arg;
+
+	(void)evcon;
+	if (c->pending != NULL)
+		api_pending_closed(c->pending);
+	api_conn_free(c);
+}
+
+/* The first run binds the connection evhttp made around c->bev; later
+ * runs are the deadline passing. */
+static void
+api_conn_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_conn *c = arg;
+	void *evcon = NULL;
+
+	(void)fd;
+	(void)what;
+	if (c->evcon != NULL) {
+		log_info("api: fd=%d action=close reason=\"no whole request "
+		    "within %u s\"", c->fd, c->api->u->cf.request_timeout);
+		/* runs api_conn_closed(), which frees c */
+		evhttp_connection_free(c->evcon);
+		return;
+	}
+	/* evhttp's callbacks hold its connection; none: it is freed */
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+	c->fd = evcon != NULL ? bufferevent_getfd(c->bev) : -1;
+	bufferevent_decref(c->bev);
+	if (evcon == NULL || c->fd < 0 || api_conn_index(c->api, c) == -1) {
+		if (evcon != NULL)
+			evhttp_connection_free(evcon);
+		api_conn_free(c);
+		return;
+	}
+	c->evcon = evcon;
+	evhttp_connection_set_closecb(c->evcon, api_conn_closed, c);
+	api_conn_deadline_set(c);
+}
+
+/* evhttp's bevcb: one call per accepted connection. */
+struct bufferevent *
+api_conn_new(struct event_base *base, void *arg)
+{
+	struct api *api = arg;
+	struct api_conn *c;
+	char why[64];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;	/* evhttp makes one: served, not counted */
+	c->api = api;
+	c->fd = -1;
+	c->bev = bufferevent_socket_new(base, -1, 0);
+	c->deadline = evtimer_new(base, api_conn_timer, c);
+	if (c->bev == NULL || c->deadline == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		free(c);
+		return NULL;
+	}
+	/* kept until bound, so a connection evhttp drops at once is seen */
+	bufferevent_incref(c->bev);
+	event_active(c->deadline, EV_TIMEOUT, 1);
+	TAILQ_INSERT_TAIL(&api->conns, c, entry);
+	if (++api->nconns >= api->u->cf.max_connections) {
+		snprintf(why, sizeof(why), "max_connections (%u) reached",
+		    api->u->cf.max_connections);
+		api_conn_pause(api, why);
+	} else if (api->pause_warned) {
+		log_info("api: accepting connections again");
+		api->pause_warned = false;
+	}
+	return c->bev;
+}
+
+/* A reply is over: the next request has request_timeout to arrive. */
+static void
+api_conn_replied(struct evhttp_request *req, void *arg)
+{
+	struct api_conn *c = arg;
+
+	(void)req;
+	api_conn_deadline_set(c);
+}
+
+void
+api_conn_request(struct api *api, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct api_conn *c = evcon != NULL ? api_conn_of(api, evcon) : NULL;
+
+	if (c == NULL)
+		return;
+	evtimer_del(c->deadline);
+	evhttp_request_set_on_complete_cb(req, api_conn_replied, c);
+}
+
+int
+api_conn_watch(struct api *api, struct evhttp_connection *evcon,
+    struct api_pending *p)
+{
+	struct api_conn *c = api_conn_of(api, evcon);
+
+	if (c == NULL)
+		return -1;
+	c->pending = p;
+	return 0;
+}
+
+void
+api_conn_unwatch(struct api *api, struct evhttp_connection *evcon)
+{
+	struct api_conn *c = api_conn_of(api, evcon);
+
+	if (c != NULL)
+		c->pending = NULL;
+}
+
+int
+api_conns_start(struct api *api, struct evhttp_bound_socket *bound)
+{
+	TAILQ_INIT(&api->conns);
+	api->listener = evhttp_bound_socket_get_listener(bound);
+	api->retry = evtimer_new(api->u->base, api_conn_retry, api);
+	if (api->retry == NULL)
+		return -1;
+	api_conn_listening = api;
+	evconnlistener_set_error_cb(api->listener, api_conn_accept_error);
+	return 0;
+}
+
+/* After evhttp_free (which closed every bound connection): the ones
+ * not bound yet. */
+void
+api_conns_stop(struct api *api)
+{
+	struct api_conn *c;
+
+	while ((c = TAILQ_FIRST(&api->conns)) != NULL) {
+		if (c->evcon == NULL)
+			bufferevent_decref(c->bev);
+		api_conn_free(c);
+	}
+	if (api->retry != NULL)
+		event_free(api->retry);
+	free(api->conn_by_fd);
+	if (api_conn_listening == api)
+		api_conn_listening = NULL;
+}
