@@ -250,6 +250,27 @@ create_args(struct create_req *r, int argc, char **argv)
 	return 0;
 }
 
+/* --root and its missing parents, as runc makes them. */
+static int
+create_root(const char *root)
+{
+	char path[4096], *p;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s", root) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(path, 0711) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0711) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 static int
 create_exec(struct oci *o, int argc, char **argv)
 {
@@ -265,7 +286,7 @@ create_exec(struct oci *o, int argc, char **argv)
 		return oci_error("--root %s: path too long", o->oci_root);
 	if (access(dir, F_OK) == 0)
 		return oci_error("container with id exists: %s", r.id);
-	if (mkdir(o->oci_root, 0711) == -1 && errno != EEXIST)
+	if (create_root(o->oci_root) == -1)
 		return oci_error("--root %s: %s", o->oci_root, strerror(errno));
 	if (oci_bundle_load(o, r.bundle_abs, &b) == -1)
 		return 1;

@@ -9,57 +9,11 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-for _p in podman conmon nsenter; do
-	command -v "$_p" >/dev/null || {
-		echo "SKIP: $(basename "$0") needs $_p (contrib/deps.sh installs it)"
-		exit 77
-	}
-done
-[ -x "$top_builddir/unikd-oci" ] || fail "$top_builddir/unikd-oci is not built"
-
+. "$top_srcdir/tests/integration/oci-engine.sh"
+engine_needs podman conmon nsenter
 start_unikd
-NS=ukpod$$
-netns_add "$NS"
-ip -n "$NS" link set lo up
-
-P=$T/podman
-mkdir -p "$P/net" "$P/tmp"
-cat >"$P/containers.conf" <<EOF
-[engine]
-events_logger = "file"
-cgroup_manager = "cgroupfs"
-[network]
-network_backend = "netavark"
-network_config_dir = "$P/net"
-EOF
-export CONTAINERS_CONF=$P/containers.conf
-# podman's cleanup (conmon's exit command) gets no --runtime-flag and
-# podman passes the runtime no environment: a wrapper names this test's
-# socket, state and log.
-mkdir "$T/bin"
-cat >"$T/bin/unikd-oci" <<EOF
-#!/bin/sh
-exec "$top_builddir/unikd-oci" --socket "$SOCK" --root "$T/oci" \\
-    --log "$T/oci.log" --log-format json "\$@"
-EOF
-chmod 0755 "$T/bin/unikd-oci"
-pod() {
-	nsenter --net="/run/netns/$NS" podman --root "$P/root" \
-	    --runroot "$P/run" --storage-driver vfs --tmpdir "$P/tmp" \
-	    --runtime "$T/bin/unikd-oci" \
-	    "$@"
-}
-CLEANUP_HOOKS+=("pod rm -af -t 0 >/dev/null 2>&1" "grep -o \" $T/[^ ]*\" /proc/mounts | xargs -r umount -l")
-
-info "an image FROM scratch holding the guest"
-mkdir "$T/ctx"
-cp "$top_builddir/unik-testguest" "$T/ctx/app.spt"
-cat >"$T/ctx/Containerfile" <<'EOF'
-FROM scratch
-COPY app.spt /app.spt
-ENTRYPOINT ["/app.spt"]
-EOF
-pod build -q -t localhost/ukguest "$T/ctx" >/dev/null || fail "podman build"
+podman_setup
+podman_image
 
 TENDER=(--annotation org.unikd.tender=solo5-spt)
 
