@@ -52,12 +52,54 @@ placeholder_nic_value(
 	return NULL;
 }
 
-int
-placeholder_expand(const char *in, const struct vm_nic *nics, size_t nnics,
-    bool strict, char **out, struct uerr *e)
+/* The NICs a ${nic.*} lookup sees. */
+struct placeholder_nics {
+	const struct vm_nic *nics;
+	size_t nnics;
+};
+
+static const char *
+placeholder_nic_lookup(void *arg, const char *name, size_t len)
 {
-	const char *p = in, *end, *val;
-	size_t size, len;
+	const struct placeholder_nics *pn = arg;
+
+	return placeholder_nic_value(pn->nics, pn->nnics, name, len);
+}
+
+/* "${name}" as it stands in the input, cut short for a message. */
+#define PLACEHOLDER_SHOWN(len) ((int)((len) > 100 ? 100 : (len) + 3))
+
+/* One ${...} at p (in is the whole input): its value written to f. */
+static int
+placeholder_one(const char *in, const char **pp,
+    const struct placeholder_scope *sc, FILE *f, struct uerr *e)
+{
+	const char *p = *pp, *end, *val;
+	size_t len;
+
+	if ((end = strchr(p + 2, '}')) == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "%sunterminated placeholder in '%.200s'", sc->what, in);
+	len = (size_t)(end - p - 2);
+	if ((val = sc->lookup(sc->arg, p + 2, len)) == NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "%sunknown placeholder '%.*s' (known: %s)", sc->what,
+		    PLACEHOLDER_SHOWN(len), p, sc->known);
+	if (sc->empty != NULL && val[0] == '\0')
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "%splaceholder '%.*s' has no value: %s", sc->what,
+		    PLACEHOLDER_SHOWN(len), p, sc->empty);
+	fputs(val, f);
+	*pp = end + 1;
+	return 0;
+}
+
+int
+placeholder_subst(const char *in, const struct placeholder_scope *sc,
+    char **out, struct uerr *e)
+{
+	const char *p = in;
+	size_t size;
 	FILE *f;
 
 	*out = NULL;
@@ -67,35 +109,11 @@ placeholder_expand(const char *in, const struct vm_nic *nics, size_t nnics,
 		if (strncmp(p, "$${", 3) == 0) {
 			fputs("${", f);
 			p += 3;
-			continue;
-		}
-		if (p[0] != '$' || p[1] != '{') {
+		} else if (p[0] == '$' && p[1] == '{') {
+			if (placeholder_one(in, &p, sc, f, e) == -1)
+				goto fail;
+		} else
 			fputc(*p++, f);
-			continue;
-		}
-		if ((end = strchr(p + 2, '}')) == NULL) {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "unterminated placeholder in '%.200s'", in);
-			goto fail;
-		}
-		len = (size_t)(end - p - 2);
-		if ((val = placeholder_nic_value(nics, nnics, p + 2, len)) ==
-		    NULL) {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "unknown placeholder '%.*s' (known: "
-			    PLACEHOLDER_KNOWN ", NAME a NIC of the VM)",
-			    (int)(len > 100 ? 100 : len + 3), p);
-			goto fail;
-		}
-		if (strict && val[0] == '\0') {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "placeholder '%.*s' has no value: the NIC has no "
-			    "address (its network has no subnet or gateway)",
-			    (int)(len > 100 ? 100 : len + 3), p);
-			goto fail;
-		}
-		fputs(val, f);
-		p = end + 1;
 	}
 	if (fclose(f) != 0) {
 		free(*out);
@@ -108,4 +126,22 @@ fail:
 	free(*out);
 	*out = NULL;
 	return -1;
+}
+
+int
+placeholder_expand(const char *in, const struct vm_nic *nics, size_t nnics,
+    bool strict, char **out, struct uerr *e)
+{
+	struct placeholder_nics pn = {nics, nnics};
+	const struct placeholder_scope sc = {
+	    .what = "",
+	    .known = PLACEHOLDER_KNOWN ", NAME a NIC of the VM",
+	    .lookup = placeholder_nic_lookup,
+	    .arg = &pn,
+	    .empty = strict ? "the NIC has no address (its network has no "
+	                      "subnet or gateway)"
+	                    : NULL,
+	};
+
+	return placeholder_subst(in, &sc, out, e);
 }

@@ -1,6 +1,7 @@
 /*
- * Placeholders for a VM's NICs in its args (and in the exec tender's argv
- * template): ${nic.NAME.ip}, ${nic.NAME.cidr} (ip/prefix),
+ * Placeholders: one ${...} expander that asks a lookup what a name stands
+ * for (the exec tender's argv template adds its own names), and the names
+ * of a VM's NICs: ${nic.NAME.ip}, ${nic.NAME.cidr} (ip/prefix),
  * ${nic.NAME.gateway}, ${nic.NAME.mac} and ${nic.NAME.tap}, filled in at
  * start from the NICs' runtime. Pure functions: no daemon state.
  */
@@ -21,11 +22,29 @@ struct uerr;
 const char *placeholder_nic_value(const struct vm_nic *nics, size_t nnics,
     const char *name, size_t len);
 
+/* Where ${...} is expanded: what a name stands for, how errors read. */
+struct placeholder_scope {
+	const char *what;	/* the start of every message, or "" */
+	const char *known;	/* the names, listed when one is unknown */
+	/* The value of name (len bytes, between "${" and "}"); NULL when
+	 * the name is unknown. */
+	const char *(*lookup)(void *arg, const char *name, size_t len);
+	void *arg;
+	const char *empty;	/* NULL, or why an empty value is refused */
+};
+
 /*
- * Expands every ${...} of in into *out (malloc'd); "$${" gives a literal
- * "${". An unknown placeholder, or an unterminated one, is a 422 naming
- * it. With strict, a placeholder whose value is empty is a 422 too (at
- * create time, so a VM is not made with an argument it cannot get).
+ * Expands every ${...} of in into *out (malloc'd) by sc's lookup; "$${"
+ * gives a literal "${". An unknown placeholder, an unterminated one, or
+ * (with sc->empty) one whose value is empty is a 422 naming it.
+ */
+int placeholder_subst(const char *in, const struct placeholder_scope *sc,
+    char **out, struct uerr *e);
+
+/*
+ * placeholder_subst() for the ${nic.*} of a VM's args. With strict, a
+ * placeholder whose value is empty is a 422 too (at create time, so a VM
+ * is not made with an argument it cannot get).
  */
 int placeholder_expand(const char *in, const struct vm_nic *nics,
     size_t nnics, bool strict, char **out, struct uerr *e);

@@ -7,9 +7,10 @@
  * The template is split on blanks into tokens. Inside a token, ${path}
  * (the [tender.exec] binary), ${image}, ${memory} (MiB), ${name} (the
  * VM's name) and the NICs' ${nic.NAME.tap}, ${nic.NAME.mac} (and .ip,
- * .cidr, .gateway) are replaced; a token that is exactly ${args} becomes
- * the VM's args, one argv entry each, their own ${nic.*} filled in. The first token is what the monitor
- * executes. No shell is involved: quotes and $VAR mean nothing.
+ * .cidr, .gateway) are replaced (placeholder.c's expander, "$${" a literal
+ * "${"); a token that is exactly ${args} becomes the VM's args, one argv
+ * entry each, their own ${nic.*} filled in. The first token is what the
+ * monitor executes. No shell is involved: quotes and $VAR mean nothing.
  */
 #include "config.h"
 
@@ -65,9 +66,10 @@ exec_probe(const char *path, char *buf, size_t len)
 
 /* The value of placeholder NAME (len bytes), or NULL when unknown. */
 static const char *
-exec_var(const struct exec_vars *v, const char *name, size_t len)
+exec_var(void *arg, const char *name, size_t len)
 {
 	static const char *const names[] = {"path", "image", "memory", "name"};
+	const struct exec_vars *v = arg;
 	const char *values[] = {
 	    v->path, v->image, v->memory, v->spec->name};
 	size_t i;
@@ -84,53 +86,19 @@ static int
 exec_expand(
     const struct exec_vars *v, const char *tok, char **out, struct uerr *e)
 {
-	const char *p = tok, *end, *val;
-	size_t size;
-	FILE *f;
+	const struct placeholder_scope sc = {
+	    .what = "[tender.exec] argv: ",
+	    .known = EXEC_KNOWN,
+	    .lookup = exec_var,
+	    .arg = (void *)v,
+	};
 
-	if ((f = open_memstream(out, &size)) == NULL)
-		return uerr_set(e, UERR_INTERNAL, "out of memory");
-	while (*p != '\0') {
-		if (p[0] != '$' || p[1] != '{') {
-			fputc(*p++, f);
-			continue;
-		}
-		if ((end = strchr(p + 2, '}')) == NULL) {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "[tender.exec] argv: "
-			    "unterminated placeholder in '%s'",
-			    tok);
-			goto fail;
-		}
-		if (strncmp(p, "${args}", 7) == 0) {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "[tender.exec] argv: "
-			    "'${args}' must be a whole token, not part of '%s'",
-			    tok);
-			goto fail;
-		}
-		if ((val = exec_var(v, p + 2, (size_t)(end - p - 2))) == NULL) {
-			uerr_set(e, UERR_UNPROCESSABLE,
-			    "[tender.exec] argv: "
-			    "unknown placeholder '%.*s' (known: " EXEC_KNOWN
-			    ")",
-			    (int)(end - p + 1), p);
-			goto fail;
-		}
-		fputs(val, f);
-		p = end + 1;
-	}
-	if (fclose(f) != 0) {
-		free(*out);
-		*out = NULL;
-		return uerr_set(e, UERR_INTERNAL, "out of memory");
-	}
-	return 0;
-fail:
-	fclose(f);
-	free(*out);
-	*out = NULL;
-	return -1;
+	if (strstr(tok, "${args}") != NULL)
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "[tender.exec] argv: "
+		    "'${args}' must be a whole token, not part of '%s'",
+		    tok);
+	return placeholder_subst(tok, &sc, out, e);
 }
 
 /* Appends a malloc'd string to cmd->argv, growing it. */

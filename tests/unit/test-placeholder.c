@@ -118,6 +118,51 @@ test_value_lookup(void **state)
 	    13), "");
 }
 
+/* A lookup of its own: "n" is 42, "e" is empty, nothing else exists. */
+static const char *
+own_lookup(void *arg, const char *name, size_t len)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	if (len == 1 && name[0] == 'n')
+		return "42";
+	if (len == 1 && name[0] == 'e')
+		return "";
+	return NULL;
+}
+
+/* The expander serves any lookup, with the caller's words in errors. */
+static void
+test_own_lookup(void **state)
+{
+	int calls = 0;
+	struct placeholder_scope sc = {.what = "[x] y: ", .known = "${n}",
+	    .lookup = own_lookup, .arg = &calls};
+	struct uerr e = {0};
+	char *out;
+
+	(void)state;
+	assert_int_equal(placeholder_subst("a${n}b${e}c$${n}", &sc, &out, &e),
+	    0);
+	assert_string_equal(out, "a42bc${n}");
+	assert_int_equal(calls, 2);
+	free(out);
+	assert_int_equal(placeholder_subst("${nic.service.ip}", &sc, &out, &e),
+	    -1);
+	assert_null(out);
+	assert_int_equal(e.status, 422);
+	assert_string_equal(e.message,
+	    "[x] y: unknown placeholder '${nic.service.ip}' (known: ${n})");
+	sc.empty = "none set";
+	assert_int_equal(placeholder_subst("-${e}", &sc, &out, &e), -1);
+	assert_string_equal(e.message,
+	    "[x] y: placeholder '${e}' has no value: none set");
+	assert_int_equal(placeholder_subst("${n", &sc, &out, &e), -1);
+	assert_string_equal(e.message,
+	    "[x] y: unterminated placeholder in '${n'");
+}
+
 int
 main(void)
 {
@@ -127,6 +172,7 @@ main(void)
 	    cmocka_unit_test_setup(test_unknown, setup),
 	    cmocka_unit_test_setup(test_no_address, setup),
 	    cmocka_unit_test_setup(test_value_lookup, setup),
+	    cmocka_unit_test(test_own_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

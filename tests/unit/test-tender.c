@@ -220,19 +220,26 @@ test_solo5_nics(void **state)
 	assert_null(cmd.argv);
 }
 
-/* The exec template names TAPs and MACs; args get their placeholders. */
+/* The exec template names every field of a NIC, as args do; args get
+ * their placeholders; "$${" is a literal "${" in both. */
 static void
 test_exec_nics(void **state)
 {
 	static const char *const expect[] = {"/usr/bin/runvm",
-	    "--tap=uk1f", "--mac=02:aa:00:00:00:01", "--",
-	    "--ip=10.0.0.2", NULL};
+	    "--tap=uk1f", "--mac=02:aa:00:00:00:01",
+	    "--net=10.0.0.2,10.0.0.2/24,10.0.0.1", "--admin-ip=",
+	    "--literal=${nic.service.ip}", "--", "--ip=10.0.0.2",
+	    "${x}", NULL};
 	static char a1[] = "--ip=${nic.service.ip}";
-	char *args[] = {a1, NULL};
+	static char a2[] = "$${x}";
+	char *args[] = {a1, a2, NULL};
 	struct conf_tender tc = {.name = (char *)"exec",
 	    .path = (char *)"/usr/bin/runvm",
 	    .argv = (char *)"${path} --tap=${nic.service.tap} "
-	                    "--mac=${nic.service.mac} -- ${args}"};
+	                    "--mac=${nic.service.mac} "
+	                    "--net=${nic.service.ip},${nic.service.cidr},"
+	                    "${nic.service.gateway} --admin-ip=${nic.admin.ip} "
+	                    "--literal=$${nic.service.ip} -- ${args}"};
 	struct vm_nic nics[2];
 	struct tender_cmd cmd;
 	struct vm_spec s;
@@ -240,7 +247,7 @@ test_exec_nics(void **state)
 
 	(void)state;
 	nics_fill(nics);
-	spec_fill(&s, "exec", 1);
+	spec_fill(&s, "exec", 2);
 	s.args = args;
 	s.nics = nics;
 	s.nnics = 2;
