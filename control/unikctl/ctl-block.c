@@ -23,38 +23,8 @@
 
 #define BLOCK_PIECE (4 << 20)
 
-/* "/v1/blocks/NAME" + suffix; -1 (message printed) when too long. */
-static int
-block_path(char *buf, size_t size, const char *blk, const char *suffix)
-{
-	char esc[256];
-
-	if (ctl_escape(esc, sizeof(esc), blk) == -1 ||
-	    (size_t)snprintf(buf, size, "/v1/blocks/%s%s", esc, suffix) >=
-	        size) {
-		fprintf(
-		    stderr, "unikctl: block name too long: %.40s...\n", blk);
-		return -1;
-	}
-	return 0;
-}
-
-/* Exactly n arguments after the subcommand, none an option. */
-static int
-block_args(int argc, char **argv, int n, const char *what)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] != '\0' &&
-		    (argv[i][1] < '0' || argv[i][1] > '9'))
-			return ctl_usage_error(&ctl_cmd_block,
-			    "%s: unknown option '%s'", argv[0], argv[i]);
-	if (argc - 1 != n)
-		return ctl_usage_error(
-		    &ctl_cmd_block, "%s wants %s", argv[0], what);
-	return 0;
-}
+static const struct ctl_kind block_kind = {
+    &ctl_cmd_block, "block", "/v1/blocks", "BLK"};
 
 /* Prints a block (its JSON with --json, else its name). */
 static int
@@ -88,7 +58,7 @@ block_create(struct ctl *c, int argc, char **argv)
 	json_t *body, *reply = NULL;
 	int rc;
 
-	if ((rc = block_args(argc, argv, 2, "BLK SIZE")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_block, argc, argv, 2, "BLK SIZE")) != 0)
 		return rc;
 	body = json_pack(
 	    "{s:s, s:o}", "name", argv[1], "size", block_size_json(argv[2]));
@@ -128,43 +98,21 @@ block_ls(struct ctl *c, int argc, char **argv)
 	    "NAME", "SIZE", "ALLOCATED", "ATTACHED_TO", "USED_BY"};
 	int rc;
 
-	if ((rc = block_args(argc, argv, 0, "no argument")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_block, argc, argv, 0, "no argument")) != 0)
 		return rc;
 	return ctl_list(c, "/v1/blocks", "blocks", header, 5, block_row);
-}
-
-/* inspect (GET: prints the JSON) or rm (DELETE: prints the name). */
-static int
-block_one(struct ctl *c, int argc, char **argv, const char *method)
-{
-	char path[512];
-	json_t *reply;
-	int rc;
-
-	if ((rc = block_args(argc, argv, 1, "BLK")) != 0)
-		return rc;
-	if (block_path(path, sizeof(path), argv[1], "") == -1)
-		return CTL_EXIT_FAIL;
-	if ((rc = ctl_call(c, method, path, NULL, &reply)) != 0)
-		return rc;
-	if (strcmp(method, "GET") == 0)
-		ctl_print_json(reply);
-	else
-		printf("%s\n", argv[1]);
-	json_decref(reply);
-	return CTL_EXIT_OK;
 }
 
 static int
 block_inspect(struct ctl *c, int argc, char **argv)
 {
-	return block_one(c, argc, argv, "GET");
+	return ctl_each(c, &block_kind, 1, argc, argv, "GET");
 }
 
 static int
 block_rm(struct ctl *c, int argc, char **argv)
 {
-	return block_one(c, argc, argv, "DELETE");
+	return ctl_each(c, &block_kind, 1, argc, argv, "DELETE");
 }
 
 static int
@@ -178,9 +126,11 @@ block_resize(struct ctl *c, int argc, char **argv)
 		force = 1;
 		argc--;
 	}
-	if ((rc = block_args(argc, argv, 2, "BLK SIZE [--force]")) != 0)
+	if ((rc = ctl_args(
+	         &ctl_cmd_block, argc, argv, 2, "BLK SIZE [--force]")) != 0)
 		return rc;
-	if (block_path(path, sizeof(path), argv[1], "/resize") == -1)
+	if (ctl_kind_path(
+	        path, sizeof(path), &block_kind, argv[1], "/resize") == -1)
 		return CTL_EXIT_FAIL;
 	body = json_pack(
 	    "{s:o, s:b}", "size", block_size_json(argv[2]), "force", force);
@@ -196,9 +146,10 @@ block_clone(struct ctl *c, int argc, char **argv)
 	char path[512];
 	int rc;
 
-	if ((rc = block_args(argc, argv, 2, "SRC DST")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_block, argc, argv, 2, "SRC DST")) != 0)
 		return rc;
-	if (block_path(path, sizeof(path), argv[1], "/clone") == -1)
+	if (ctl_kind_path(path, sizeof(path), &block_kind, argv[1], "/clone") ==
+	    -1)
 		return CTL_EXIT_FAIL;
 	body = json_pack("{s:s}", "name", argv[2]);
 	rc = ctl_call(c, "POST", path, body, &reply);
@@ -216,7 +167,7 @@ block_resume_offset(struct ctl *c, const char *blk, long long size)
 	json_t *reply;
 	long long next = 0;
 
-	if (block_path(path, sizeof(path), blk, "") == -1 ||
+	if (ctl_kind_path(path, sizeof(path), &block_kind, blk, "") == -1 ||
 	    ctl_call(c, "GET", path, NULL, &reply) != 0)
 		return -1;
 	imp = json_object_get(reply, "import");
@@ -299,7 +250,8 @@ block_import_fd(
 		    blk, off);
 	bb_sha256_init(&d);
 	if (block_hash_prefix(fd, off, &d, buf) == -1 ||
-	    block_path(path, sizeof(path), blk, "/data") == -1 ||
+	    ctl_kind_path(path, sizeof(path), &block_kind, blk, "/data") ==
+	        -1 ||
 	    (dc = ctl_data_open(c)) == NULL)
 		return CTL_EXIT_FAIL;
 	rc = block_send(dc, path, fd, off, size, &d, buf, &last);
@@ -327,7 +279,7 @@ block_import(struct ctl *c, int argc, char **argv)
 	char *buf;
 	int fd, rc;
 
-	if ((rc = block_args(argc, argv, 2, "BLK FILE")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_block, argc, argv, 2, "BLK FILE")) != 0)
 		return rc;
 	if ((fd = open(argv[2], O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1) {
@@ -370,7 +322,8 @@ block_receive(struct ctl_data *dc, const char *blk, int fd, long long size,
 	while (off < size) {
 		snprintf(sub, sizeof(sub), "/data?offset=%lld&length=%d", off,
 		    BLOCK_PIECE);
-		if (block_path(path, sizeof(path), blk, sub) == -1)
+		if (ctl_kind_path(path, sizeof(path), &block_kind, blk, sub) ==
+		    -1)
 			return CTL_EXIT_FAIL;
 		if ((rc = ctl_data_get(dc, path, buf, BLOCK_PIECE, &got)) != 0)
 			return rc;
@@ -402,9 +355,9 @@ block_export(struct ctl *c, int argc, char **argv)
 	long long size;
 	int fd = -1, rc;
 
-	if ((rc = block_args(argc, argv, 2, "BLK FILE")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_block, argc, argv, 2, "BLK FILE")) != 0)
 		return rc;
-	if (block_path(path, sizeof(path), argv[1], "") == -1)
+	if (ctl_kind_path(path, sizeof(path), &block_kind, argv[1], "") == -1)
 		return CTL_EXIT_FAIL;
 	if ((rc = ctl_call(c, "GET", path, NULL, &reply)) != 0)
 		return rc;
@@ -442,13 +395,6 @@ static const struct ctl_sub block_subs[] = {
     {"export", block_export},
 };
 
-static int
-block_exec(struct ctl *c, int argc, char **argv)
-{
-	return ctl_sub_exec(c, &ctl_cmd_block, block_subs,
-	    sizeof(block_subs) / sizeof(block_subs[0]), argc, argv);
-}
-
 const struct ctl_cmd ctl_cmd_block = {
     .name = "block",
     .usage = "create BLK SIZE | ls | inspect BLK | rm BLK\n"
@@ -456,5 +402,6 @@ const struct ctl_cmd ctl_cmd_block = {
              "clone SRC DST\n"
              "       unikctl block import BLK FILE | export BLK FILE",
     .summary = "manage blocks (data disks of VMs), import and export them",
-    .exec = block_exec,
+    .subs = block_subs,
+    .nsubs = sizeof(block_subs) / sizeof(block_subs[0]),
 };

@@ -20,34 +20,8 @@
 
 #define IMAGE_MAX (1LL << 32) /* what unikctl reads into memory */
 
-static int
-image_path(char *buf, size_t size, const char *name)
-{
-	char esc[256];
-
-	if (ctl_escape(esc, sizeof(esc), name) == -1 ||
-	    (size_t)snprintf(buf, size, "/v1/images/%s", esc) >= size) {
-		fprintf(
-		    stderr, "unikctl: image name too long: %.40s...\n", name);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-image_args(int argc, char **argv, int n, const char *what)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return ctl_usage_error(&ctl_cmd_image,
-			    "%s: unknown option '%s'", argv[0], argv[i]);
-	if (argc - 1 != n)
-		return ctl_usage_error(
-		    &ctl_cmd_image, "%s wants %s", argv[0], what);
-	return 0;
-}
+static const struct ctl_kind image_kind = {
+    &ctl_cmd_image, "image", "/v1/images", "NAME"};
 
 /* The whole file in memory; NULL after a message. */
 static char *
@@ -99,9 +73,9 @@ image_push(struct ctl *c, int argc, char **argv)
 	size_t len;
 	int rc;
 
-	if ((rc = image_args(argc, argv, 2, "NAME FILE")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_image, argc, argv, 2, "NAME FILE")) != 0)
 		return rc;
-	if (image_path(path, sizeof(path), argv[1]) == -1 ||
+	if (ctl_kind_path(path, sizeof(path), &image_kind, argv[1], "") == -1 ||
 	    (buf = image_read(argv[2], &len)) == NULL)
 		return CTL_EXIT_FAIL;
 	if ((dc = ctl_data_open(c)) == NULL) {
@@ -153,42 +127,21 @@ image_ls(struct ctl *c, int argc, char **argv)
 	    "NAME", "SIZE", "DIGEST", "USED_BY"};
 	int rc;
 
-	if ((rc = image_args(argc, argv, 0, "no argument")) != 0)
+	if ((rc = ctl_args(&ctl_cmd_image, argc, argv, 0, "no argument")) != 0)
 		return rc;
 	return ctl_list(c, "/v1/images", "images", header, 4, image_row);
 }
 
 static int
-image_one(struct ctl *c, int argc, char **argv, const char *method)
-{
-	char path[512];
-	json_t *reply;
-	int rc;
-
-	if ((rc = image_args(argc, argv, 1, "NAME")) != 0)
-		return rc;
-	if (image_path(path, sizeof(path), argv[1]) == -1)
-		return CTL_EXIT_FAIL;
-	if ((rc = ctl_call(c, method, path, NULL, &reply)) != 0)
-		return rc;
-	if (strcmp(method, "GET") == 0 || c->ctl_json)
-		ctl_print_json(reply);
-	else
-		printf("%s\n", argv[1]);
-	json_decref(reply);
-	return CTL_EXIT_OK;
-}
-
-static int
 image_inspect(struct ctl *c, int argc, char **argv)
 {
-	return image_one(c, argc, argv, "GET");
+	return ctl_each(c, &image_kind, 1, argc, argv, "GET");
 }
 
 static int
 image_rm(struct ctl *c, int argc, char **argv)
 {
-	return image_one(c, argc, argv, "DELETE");
+	return ctl_each(c, &image_kind, 1, argc, argv, "DELETE");
 }
 
 static const struct ctl_sub image_subs[] = {
@@ -198,16 +151,10 @@ static const struct ctl_sub image_subs[] = {
     {"rm", image_rm},
 };
 
-static int
-image_exec(struct ctl *c, int argc, char **argv)
-{
-	return ctl_sub_exec(c, &ctl_cmd_image, image_subs,
-	    sizeof(image_subs) / sizeof(image_subs[0]), argc, argv);
-}
-
 const struct ctl_cmd ctl_cmd_image = {
     .name = "image",
     .usage = "push NAME FILE | ls | inspect NAME | rm NAME",
     .summary = "manage images (unikernels stored once by sha256)",
-    .exec = image_exec,
+    .subs = image_subs,
+    .nsubs = sizeof(image_subs) / sizeof(image_subs[0]),
 };

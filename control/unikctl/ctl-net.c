@@ -11,19 +11,8 @@
 
 #include "ctl.h"
 
-/* "/v1/networks/NAME"; -1 (message printed) when it does not fit. */
-static int
-net_path(char *buf, size_t size, const char *net)
-{
-	char esc[256];
-
-	if (ctl_escape(esc, sizeof(esc), net) == -1 ||
-	    (size_t)snprintf(buf, size, "/v1/networks/%s", esc) >= size) {
-		fprintf(stderr, "unikctl: network name too long: %s\n", net);
-		return -1;
-	}
-	return 0;
-}
+static const struct ctl_kind net_kind = {
+    &ctl_cmd_net, "network", "/v1/networks", "NET"};
 
 /* The definition from create's options; 2 after a message on error. */
 static int
@@ -137,55 +126,16 @@ net_ls(struct ctl *c, int argc, char **argv)
 	return ctl_list(c, "/v1/networks", "networks", header, 8, net_row);
 }
 
-/* Sends method to each network named; prints its JSON (inspect) or its
- * name (rm). 1 if any failed. */
-static int
-net_each(struct ctl *c, int argc, char **argv, const char *method)
-{
-	char path[512];
-	json_t *reply;
-	int i, rc, ret = CTL_EXIT_OK;
-
-	if (argc < 2)
-		return ctl_usage_error(
-		    &ctl_cmd_net, "%s: no network given", argv[0]);
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			return ctl_usage_error(&ctl_cmd_net,
-			    "%s: unknown "
-			    "option '%s'",
-			    argv[0], argv[i]);
-	for (i = 1; i < argc; i++) {
-		if (net_path(path, sizeof(path), argv[i]) == -1) {
-			ret = CTL_EXIT_FAIL;
-			continue;
-		}
-		rc = ctl_call(c, method, path, NULL, &reply);
-		if (rc == CTL_EXIT_UNREACHABLE)
-			return rc;
-		if (rc != 0) {
-			ret = CTL_EXIT_FAIL;
-			continue;
-		}
-		if (strcmp(method, "GET") == 0 || c->ctl_json)
-			ctl_print_json(reply);
-		else
-			printf("%s\n", argv[i]);
-		json_decref(reply);
-	}
-	return ret;
-}
-
 static int
 net_inspect(struct ctl *c, int argc, char **argv)
 {
-	return net_each(c, argc, argv, "GET");
+	return ctl_each(c, &net_kind, -1, argc, argv, "GET");
 }
 
 static int
 net_rm(struct ctl *c, int argc, char **argv)
 {
-	return net_each(c, argc, argv, "DELETE");
+	return ctl_each(c, &net_kind, -1, argc, argv, "DELETE");
 }
 
 static const struct ctl_sub net_subs[] = {
@@ -195,18 +145,12 @@ static const struct ctl_sub net_subs[] = {
     {"rm", net_rm},
 };
 
-static int
-net_exec(struct ctl *c, int argc, char **argv)
-{
-	return ctl_sub_exec(c, &ctl_cmd_net, net_subs,
-	    sizeof(net_subs) / sizeof(net_subs[0]), argc, argv);
-}
-
 const struct ctl_cmd ctl_cmd_net = {
     .name = "net",
     .usage = "create NET [--subnet CIDR] [--gateway IP] [--mtu N] [--nat]"
              " [--isolated] [--bridge BR] [--ipv6-gateway ADDR/PREFIX]\n"
              "       unikctl net ls | inspect NET... | rm NET...",
     .summary = "manage networks (bridges with a subnet, NAT, isolation)",
-    .exec = net_exec,
+    .subs = net_subs,
+    .nsubs = sizeof(net_subs) / sizeof(net_subs[0]),
 };

@@ -222,14 +222,38 @@ vm_wait_exec(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_cmd ctl_cmd_start = {
-    "start", "VM...", "start VMs", vm_start_exec};
-const struct ctl_cmd ctl_cmd_stop = {"stop", "[-t SECONDS] VM...",
-    "stop VMs and wait until they have stopped", vm_stop_exec};
-const struct ctl_cmd ctl_cmd_kill = {"kill", "[-s SIGNAL] VM...",
-    "send a signal to VMs (default SIGKILL)", vm_kill_exec};
-const struct ctl_cmd ctl_cmd_restart = {"restart", "[-t SECONDS] VM...",
-    "stop and start VMs again", vm_restart_exec};
+    .name = "start",
+    .usage = "VM...",
+    .summary = "start VMs",
+    .exec = vm_start_exec,
+};
+const struct ctl_cmd ctl_cmd_stop = {
+    .name = "stop",
+    .usage = "[-t SECONDS] VM...",
+    .summary = "stop VMs and wait until they have stopped",
+    .exec = vm_stop_exec,
+};
+const struct ctl_cmd ctl_cmd_kill = {
+    .name = "kill",
+    .usage = "[-s SIGNAL] VM...",
+    .summary = "send a signal to VMs (default SIGKILL)",
+    .exec = vm_kill_exec,
+};
+const struct ctl_cmd ctl_cmd_restart = {
+    .name = "restart",
+    .usage = "[-t SECONDS] VM...",
+    .summary = "stop and start VMs again",
+    .exec = vm_restart_exec,
+};
 const struct ctl_cmd ctl_cmd_rm = {
-    "rm", "[-f] VM...", "remove VMs (-f: stop them first)", vm_rm_exec};
-const struct ctl_cmd ctl_cmd_wait = {"wait", "VM...",
-    "wait until VMs have stopped and print their exit status", vm_wait_exec};
+    .name = "rm",
+    .usage = "[-f] VM...",
+    .summary = "remove VMs (-f: stop them first)",
+    .exec = vm_rm_exec,
+};
+const struct ctl_cmd ctl_cmd_wait = {
+    .name = "wait",
+    .usage = "VM...",
+    .summary = "wait until VMs have stopped and print their exit status",
+    .exec = vm_wait_exec,
+};

@@ -89,18 +89,84 @@ ctl_bad_option(const struct ctl_cmd *cmd, int c, char **argv)
 	return ctl_usage_error(cmd, "%s: %s", what, argv[optind - 1]);
 }
 
-int
-ctl_sub_exec(struct ctl *c, const struct ctl_cmd *cmd,
-    const struct ctl_sub *subs, size_t nsubs, int argc, char **argv)
+/* Runs the subcommand argv[1] of the group cmd; a usage error (2) when it
+ * is missing or unknown. */
+static int
+cmd_sub_exec(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	size_t i;
 
 	if (argc < 2)
 		return ctl_usage_error(cmd, "no subcommand given");
-	for (i = 0; i < nsubs; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].exec(c, argc - 1, argv + 1);
+	for (i = 0; i < cmd->nsubs; i++)
+		if (strcmp(argv[1], cmd->subs[i].name) == 0)
+			return cmd->subs[i].exec(c, argc - 1, argv + 1);
 	return ctl_usage_error(cmd, "unknown subcommand '%s'", argv[1]);
+}
+
+int
+ctl_args(
+    const struct ctl_cmd *cmd, int argc, char **argv, int n, const char *what)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && (argv[i][1] < '0' || argv[i][1] > '9'))
+			return ctl_usage_error(
+			    cmd, "%s: unknown option '%s'", argv[0], argv[i]);
+	if (n < 0 && argc < 2)
+		return ctl_usage_error(cmd, "%s: no %s given", argv[0], what);
+	if (n >= 0 && argc - 1 != n)
+		return ctl_usage_error(cmd, "%s wants %s", argv[0], what);
+	return 0;
+}
+
+int
+ctl_kind_path(char *buf, size_t size, const struct ctl_kind *k,
+    const char *name, const char *suffix)
+{
+	char esc[256];
+
+	if (ctl_escape(esc, sizeof(esc), name) == -1 ||
+	    (size_t)snprintf(
+	        buf, size, "%s/%s%s", k->collection, esc, suffix) >= size) {
+		fprintf(stderr, "unikctl: %s name too long: %.40s...\n",
+		    k->what, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctl_each(struct ctl *c, const struct ctl_kind *k, int n, int argc, char **argv,
+    const char *method)
+{
+	char path[512];
+	json_t *reply;
+	int i, rc, ret = CTL_EXIT_OK;
+
+	if ((rc = ctl_args(k->cmd, argc, argv, n, n < 0 ? k->what : k->arg)) !=
+	    0)
+		return rc;
+	for (i = 1; i < argc; i++) {
+		if (ctl_kind_path(path, sizeof(path), k, argv[i], "") == -1) {
+			ret = CTL_EXIT_FAIL;
+			continue;
+		}
+		rc = ctl_call(c, method, path, NULL, &reply);
+		if (rc == CTL_EXIT_UNREACHABLE)
+			return rc;
+		if (rc != 0) {
+			ret = CTL_EXIT_FAIL;
+			continue;
+		}
+		if (strcmp(method, "GET") == 0 || c->ctl_json)
+			ctl_print_json(reply);
+		else
+			printf("%s\n", argv[i]);
+		json_decref(reply);
+	}
+	return ret;
 }
 
 int
@@ -194,7 +260,8 @@ run_cmd(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	optind = 0; /* glibc: start afresh for the command's own options */
-	rc = cmd->exec(c, argc, argv);
+	rc = cmd->subs != NULL ? cmd_sub_exec(c, cmd, argc, argv)
+	                       : cmd->exec(c, argc, argv);
 	curl_global_cleanup();
 	return rc;
 }

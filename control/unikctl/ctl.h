@@ -27,19 +27,30 @@ struct ctl {
 	void (*ctl_error)(const char *msg);
 };
 
-struct ctl_cmd {
-	const char *name;
-	const char *usage;   /* arguments, after the command name */
-	const char *summary; /* one line for usage() */
-	/* argv[0] is the command name; returns an exit code. */
-	int (*exec)(struct ctl *, int argc, char **argv);
-};
-
 /* A subcommand of a command group (net, block, image). */
 struct ctl_sub {
 	const char *name;
 	/* argv[0] is the subcommand name; returns an exit code. */
 	int (*exec)(struct ctl *, int argc, char **argv);
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *usage;   /* arguments, after the command name */
+	const char *summary; /* one line for usage() */
+	/* argv[0] is the command name; returns an exit code. NULL for a
+	 * group: argv[1] names a row of subs. */
+	int (*exec)(struct ctl *, int argc, char **argv);
+	const struct ctl_sub *subs;
+	size_t nsubs;
+};
+
+/* A kind of object unikd keeps by name (networks, images, blocks). */
+struct ctl_kind {
+	const struct ctl_cmd *cmd; /* whose usage a mistake prints */
+	const char *what;          /* "network", in messages */
+	const char *collection;    /* "/v1/networks" */
+	const char *arg;           /* "NET", in usage errors */
 };
 
 /* The commands, one per row of the table in ctl.c. */
@@ -63,10 +74,22 @@ int ctl_parse_uint(const char *s, long long max, long long *out);
 const char *ctl_jstr(const json_t *obj, const char *key);
 /* Prints json pretty on stdout. */
 void ctl_print_json(const json_t *);
-/* Runs the subcommand argv[1] of cmd, found in subs; a usage error (2)
- * when it is missing or unknown. */
-int ctl_sub_exec(struct ctl *, const struct ctl_cmd *cmd,
-    const struct ctl_sub *subs, size_t nsubs, int argc, char **argv);
+/* Checks the arguments after a subcommand: none may be an option (a '-'
+ * then a digit is a number), and there must be exactly n (n < 0: at least
+ * one); what names them in the message. 0, or 2 after a message. */
+int ctl_args(
+    const struct ctl_cmd *, int argc, char **argv, int n, const char *what);
+/* "COLLECTION/NAME" + suffix, the name percent-encoded; -1 (message
+ * printed) when it does not fit. */
+int ctl_kind_path(char *buf, size_t size, const struct ctl_kind *,
+    const char *name, const char *suffix);
+/*
+ * inspect (GET: prints the JSON) or rm (DELETE: prints the name, or the
+ * JSON with --json) of each name in argv[1..], n of them as ctl_args()
+ * wants. 1 if any failed; 3 at once when unikd cannot be reached.
+ */
+int ctl_each(struct ctl *, const struct ctl_kind *, int n, int argc,
+    char **argv, const char *method);
 
 /* ctl-client.c: requests to unikd. */
 /* Reports a request error through c->ctl_error (or on stderr). */
