@@ -121,24 +121,28 @@ fail:
 	return -1;
 }
 
-/* Takes the whole-file write lock on fd; EBUSY when another open file
- * description holds a lock on it. */
+/*
+ * Opens path with flags and tries the whole-file write lock with cmd:
+ * F_OFD_SETLK takes it (EBUSY when another open file description holds a
+ * lock), F_OFD_GETLK asks whether it could be taken (fl says). The fd,
+ * or -1 with nothing left open.
+ */
 static int
-lock_fd(int fd)
+lock_open(const char *path, int flags, int cmd, struct flock *fl)
 {
-	struct flock fl = {
-	    .l_type = F_WRLCK,
-	    .l_whence = SEEK_SET,
-	    .l_start = 0,
-	    .l_len = 0,
-	};
+	int fd;
 
-	if (fcntl(fd, F_OFD_SETLK, &fl) == -1) {
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = F_WRLCK;
+	fl->l_whence = SEEK_SET; /* l_start 0, l_len 0: the whole file */
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
+		return -1;
+	if (fcntl(fd, cmd, fl) == -1) {
 		if (errno == EAGAIN || errno == EACCES)
 			errno = EBUSY;
-		return -1;
+		return bb_close_fail(fd);
 	}
-	return 0;
+	return fd;
 }
 
 /* Opens path read-write holding the lock, so no VM can take the block
@@ -146,25 +150,16 @@ lock_fd(int fd)
 static int
 open_locked(const char *path)
 {
-	int fd, saved;
+	struct flock fl;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if (lock_fd(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return lock_open(path, O_RDWR, F_OFD_SETLK, &fl);
 }
 
 int
 bb_block_resize(const char *path, uint64_t size, bool force)
 {
 	struct stat st;
-	int fd, saved;
+	int fd;
 
 	if (size_valid(size) == -1)
 		return -1;
@@ -180,16 +175,13 @@ bb_block_resize(const char *path, uint64_t size, bool force)
 		goto fail;
 	return close(fd);
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return bb_close_fail(fd);
 }
 
 int
 bb_block_delete(const char *path)
 {
-	int fd, saved;
+	int fd;
 
 	if ((fd = open_locked(path)) == -1)
 		return -1;
@@ -201,10 +193,7 @@ bb_block_delete(const char *path)
 	(void)bb_dir_sync(path);
 	return 0;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return bb_close_fail(fd);
 }
 
 int
@@ -224,7 +213,7 @@ int
 bb_block_write(const char *path, uint64_t offset, const void *buf, size_t len)
 {
 	struct stat st;
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
 		return -1;
@@ -239,17 +228,14 @@ bb_block_write(const char *path, uint64_t offset, const void *buf, size_t len)
 		goto fail;
 	return close(fd);
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return bb_close_fail(fd);
 }
 
 int
 bb_block_read(
     const char *path, uint64_t offset, void *buf, size_t len, size_t *got)
 {
-	int fd, saved;
+	int fd;
 
 	*got = 0;
 	if (offset > (uint64_t)INT64_MAX) {
@@ -258,12 +244,8 @@ bb_block_read(
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if (bb_pread_full(fd, buf, len, (off_t)offset, got) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (bb_pread_full(fd, buf, len, (off_t)offset, got) == -1)
+		return bb_close_fail(fd);
 	close(fd);
 	return 0;
 }
@@ -282,25 +264,13 @@ bb_block_lock(const char *path, int *fd)
 int
 bb_block_locked(const char *path, bool *locked)
 {
-	struct flock fl = {
-	    .l_type = F_WRLCK,
-	    .l_whence = SEEK_SET,
-	    .l_start = 0,
-	    .l_len = 0,
-	};
-	int fd, saved;
+	struct flock fl;
+	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* F_OFD_GETLK reports F_UNLCK when our (new, lock free)
+	 * description could take the lock. */
+	if ((fd = lock_open(path, O_RDONLY, F_OFD_GETLK, &fl)) == -1)
 		return -1;
-	/* F_OFD_GETLK wants l_pid 0; it reports F_UNLCK when our (new, lock
-	 * free) description could take the lock. */
-	fl.l_pid = 0;
-	if (fcntl(fd, F_OFD_GETLK, &fl) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
 	close(fd);
 	*locked = fl.l_type != F_UNLCK;
 	return 0;
@@ -355,7 +325,7 @@ int
 bb_dir_sync(const char *path)
 {
 	char copy[PATH_MAX];
-	int fd, saved;
+	int fd;
 
 	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
 		errno = ENAMETOOLONG;
@@ -364,11 +334,17 @@ bb_dir_sync(const char *path)
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	if (fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (fsync(fd) == -1)
+		return bb_close_fail(fd);
 	return close(fd);
+}
+
+int
+bb_close_fail(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
 }

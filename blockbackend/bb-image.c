@@ -39,16 +39,12 @@ bb_image_path(const char *dir, const char *hex, char *out, size_t len)
 static int
 file_sync(const char *path)
 {
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if (fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (fsync(fd) == -1)
+		return bb_close_fail(fd);
 	return close(fd);
 }
 

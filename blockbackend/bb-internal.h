@@ -17,6 +17,8 @@ int bb_pread_full(int fd, void *buf, size_t len, off_t offset, size_t *got);
 /* fsync() the directory holding path, so a new name in it survives a
  * crash. */
 int bb_dir_sync(const char *path);
+/* Closes fd keeping errno, for a failure path: always -1. */
+int bb_close_fail(int fd);
 
 /* SHA-256 compression of n 64-byte blocks into h: portable C, and with
  * the x86 SHA extensions when bb_sha256_ni_present() (the streamed API
