@@ -23,74 +23,67 @@
 
 #define MAX_1T (1ULL << 40)
 
-/* The status block_size_from_json gives a JSON value (0: accepted). */
-static int
-size_status(json_t *v, uint64_t max, uint64_t *out)
-{
-	struct uerr e = {0};
-	int rc = block_size_from_json(v, max, out, &e);
-
-	json_decref(v);
-	return rc == 0 ? 0 : e.status;
-}
-
-static void
-test_sizes_accepted(void **state)
-{
-	uint64_t n = 0;
-
-	(void)state;
-	assert_int_equal(size_status(json_string("512M"), MAX_1T, &n), 0);
-	assert_int_equal(n, 512ULL << 20);
-	assert_int_equal(size_status(json_string("1G"), MAX_1T, &n), 0);
-	assert_int_equal(n, 1ULL << 30);
-	assert_int_equal(size_status(json_string("64k"), MAX_1T, &n), 0);
-	assert_int_equal(n, 64ULL << 10);
-	assert_int_equal(size_status(json_integer(4096), MAX_1T, &n), 0);
-	assert_int_equal(n, 4096);
-	assert_int_equal(size_status(json_string("1T"), MAX_1T, &n), 0);
-	assert_int_equal(n, MAX_1T);
-}
-
-static void
-test_sizes_malformed(void **state)
-{
-	uint64_t n = 7;
-
-	(void)state;
-	assert_int_equal(size_status(json_integer(0), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("0"), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_integer(-512), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("-1G"), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("abc"), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("1.5G"), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("64 M"), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string(""), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_true(), MAX_1T, &n), 400);
-	assert_int_equal(size_status(NULL, MAX_1T, &n), 400);
-	/* refused, not rounded: tenders want whole 512-byte sectors */
-	assert_int_equal(size_status(json_integer(1000), MAX_1T, &n), 400);
-	assert_int_equal(size_status(json_string("1000"), MAX_1T, &n), 400);
-	assert_int_equal(n, 7);
-}
+/* A size as JSON text (NULL: no value), the largest allowed, and what a
+ * client gets: the status (0: accepted) and the bytes. */
+static const struct {
+	const char *json;
+	uint64_t max;
+	int status;
+	uint64_t bytes;
+} size_cases[] = {
+    {"\"512M\"", MAX_1T, 0, 512ULL << 20},
+    {"\"1G\"", MAX_1T, 0, 1ULL << 30},
+    {"\"64k\"", MAX_1T, 0, 64ULL << 10},
+    {"4096", MAX_1T, 0, 4096},
+    {"\"1T\"", MAX_1T, 0, MAX_1T},
+    {"0", MAX_1T, 400, 0},
+    {"\"0\"", MAX_1T, 400, 0},
+    {"-512", MAX_1T, 400, 0},
+    {"\"-1G\"", MAX_1T, 400, 0},
+    {"\"abc\"", MAX_1T, 400, 0},
+    {"\"1.5G\"", MAX_1T, 400, 0},
+    {"\"64 M\"", MAX_1T, 400, 0},
+    {"\"\"", MAX_1T, 400, 0},
+    {"true", MAX_1T, 400, 0},
+    {NULL, MAX_1T, 400, 0},
+    /* refused, not rounded: tenders want whole 512-byte sectors */
+    {"1000", MAX_1T, 400, 0},
+    {"\"1000\"", MAX_1T, 400, 0},
+    {"\"2T\"", MAX_1T, 422, 0},
+    {"1099511628288", MAX_1T, 422, 0}, /* 1T + 512 */
+    {"\"65M\"", 64ULL << 20, 422, 0},
+    /* overflows 64 bits: too large, not malformed */
+    {"\"99999999999999999999\"", MAX_1T, 422, 0},
+    {"\"16777216T\"", MAX_1T, 422, 0},
+};
 
 static void
-test_sizes_over_limit(void **state)
+test_sizes(void **state)
 {
-	uint64_t n = 7;
+	struct uerr e;
+	uint64_t n;
+	json_t *v;
+	size_t i;
+	int rc;
 
 	(void)state;
-	assert_int_equal(size_status(json_string("2T"), MAX_1T, &n), 422);
-	assert_int_equal(size_status(json_integer((json_int_t)(MAX_1T + 512)),
-	    MAX_1T, &n), 422);
-	assert_int_equal(size_status(json_string("65M"), 64ULL << 20, &n),
-	    422);
-	/* overflows 64 bits: too large, not malformed */
-	assert_int_equal(size_status(json_string("99999999999999999999"),
-	    MAX_1T, &n), 422);
-	assert_int_equal(size_status(json_string("16777216T"), MAX_1T, &n),
-	    422);
-	assert_int_equal(n, 7);
+	for (i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++) {
+		v = NULL;
+		if (size_cases[i].json != NULL)
+			assert_non_null(v = json_loads(size_cases[i].json,
+			                    JSON_DECODE_ANY, NULL));
+		memset(&e, 0, sizeof(e));
+		n = 7;
+		rc = block_size_from_json(v, size_cases[i].max, &n, &e);
+		json_decref(v);
+		if ((rc == 0 ? 0 : e.status) != size_cases[i].status)
+			fail_msg("size %s: status %d, want %d",
+			    size_cases[i].json, rc == 0 ? 0 : e.status,
+			    size_cases[i].status);
+		/* a refused size leaves the output alone */
+		assert_int_equal(
+		    n, size_cases[i].status == 0 ? size_cases[i].bytes : 7);
+	}
 }
 
 static void
@@ -287,9 +280,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sizes_accepted),
-	    cmocka_unit_test(test_sizes_malformed),
-	    cmocka_unit_test(test_sizes_over_limit),
+	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_content_range),
 	    cmocka_unit_test_setup_teardown(test_spec_blocks, spec_setup,

@@ -344,7 +344,39 @@ test_max_memory(void **state)
 static void
 test_every_problem(void **state)
 {
+	static const struct {
+		int line;
+		const char *needle;
+	} want[] = {
+	    {1, "key 'stray' is outside any section"},
+	    {3, "unikd.socket: expected an absolute path, got "
+		"'run/unikd.sock'"},
+	    {4, "unikd.state_dir: expected an absolute path"},
+	    {5, "unikd.run_dir: '/run/a-very-long-directory-name/unikd' is "
+		"37 bytes long, at most 35 are allowed"},
+	    {6, "unikd.log_level: expected err, warn, info or debug, got "
+		"'loud'"},
+	    {7, "unknown key 'colour' in section [unikd]"},
+	    {8, "unikd.image_dirs: expected an absolute path, got 'images'"},
+	    {9, "unikd.monitor: expected an absolute path"},
+	    {11, "limits.max_vms: expected a positive integer, got 'abc'"},
+	    {12, "limits.max_vms: expected a positive integer, got '0'"},
+	    {13, "limits.max_body_size: expected a size"},
+	    {14, "unknown tender driver 'bhyve' in [tender.bhyve]"},
+	    {17, "tender.qemu.path: expected an absolute path"},
+	    {18, "tender.qemu.argv: only the exec driver"},
+	    {19, "unknown section [network]"},
+	    {22, "syntax error"},
+	    {23, "syntax error: expected '[SECTION]'"},
+	    {25, "console.files: expected an integer from 0 to 100, got "
+		"'1000'"},
+	    {27, "vm.stop_timeout: expected an integer from 0 to 86400, got "
+		"'-1'"},
+	    {28, "syntax error: no key before '='"},
+	    {29, "vm.restart_max_retries: expected a non-negative integer"},
+	};
 	struct result r;
+	size_t i;
 
 	(void)state;
 	load(&r,
@@ -379,37 +411,8 @@ test_every_problem(void **state)
 	    "restart_max_retries = 99999999999\n");		/* 29 */
 	assert_int_equal(r.problems, 21);
 	assert_int_equal(count_lines(r.errors), 21);
-	assert_problem(&r, 1, "key 'stray' is outside any section");
-	assert_problem(&r, 3, "unikd.socket: expected an absolute path, got "
-	    "'run/unikd.sock'");
-	assert_problem(&r, 4, "unikd.state_dir: expected an absolute path");
-	assert_problem(&r, 5, "unikd.run_dir: '/run/a-very-long-directory-"
-	    "name/unikd' is 37 bytes long, at most 35 are allowed");
-	assert_problem(&r, 6, "unikd.log_level: expected err, warn, info or "
-	    "debug, got 'loud'");
-	assert_problem(&r, 7, "unknown key 'colour' in section [unikd]");
-	assert_problem(&r, 8, "unikd.image_dirs: expected an absolute path, "
-	    "got 'images'");
-	assert_problem(&r, 9, "unikd.monitor: expected an absolute path");
-	assert_problem(&r, 11, "limits.max_vms: expected a positive integer, "
-	    "got 'abc'");
-	assert_problem(&r, 12, "limits.max_vms: expected a positive integer, "
-	    "got '0'");
-	assert_problem(&r, 13, "limits.max_body_size: expected a size");
-	assert_problem(&r, 14, "unknown tender driver 'bhyve' in "
-	    "[tender.bhyve]");
-	assert_problem(&r, 17, "tender.qemu.path: expected an absolute path");
-	assert_problem(&r, 18, "tender.qemu.argv: only the exec driver");
-	assert_problem(&r, 19, "unknown section [network]");
-	assert_problem(&r, 22, "syntax error");
-	assert_problem(&r, 23, "syntax error: expected '[SECTION]'");
-	assert_problem(&r, 25, "console.files: expected an integer from 0 to "
-	    "100, got '1000'");
-	assert_problem(&r, 27, "vm.stop_timeout: expected an integer from 0 "
-	    "to 86400, got '-1'");
-	assert_problem(&r, 28, "syntax error: no key before '='");
-	assert_problem(&r, 29, "vm.restart_max_retries: expected a "
-	    "non-negative integer");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_problem(&r, want[i].line, want[i].needle);
 	/* Bad values leave the defaults; cf is still freeable. */
 	assert_string_equal(r.cf.socket, "/run/unikd/unikd.sock");
 	assert_string_equal(r.cf.run_dir, "/run/unikd");

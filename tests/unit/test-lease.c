@@ -88,8 +88,47 @@ teardown(void **state)
 	return 0;
 }
 
+/* Each subnet: the first address handed out, and how many there are
+ * before ENOSPC (network, broadcast and gateway never). */
 static void
-test_map_lowest_skips_reserved(void **state)
+test_map_capacity(void **state)
+{
+	static const struct {
+		uint32_t subnet;
+		unsigned prefix;
+		uint32_t gateway, first, capacity;
+	} cases[] = {
+	    {IP(192, 168, 7, 0), 24, IP(192, 168, 7, 1), IP(192, 168, 7, 2),
+		253},
+	    /* a gateway that is not the first host leaves .1 free */
+	    {IP(10, 9, 0, 0), 16, IP(10, 9, 255, 254), IP(10, 9, 0, 1),
+		65533},
+	    {IP(10, 0, 0, 4), 30, IP(10, 0, 0, 5), IP(10, 0, 0, 6), 1},
+	};
+	struct lease_map *m;
+	uint32_t a, i;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		m = lease_map_new(
+		    cases[k].subnet, cases[k].prefix, cases[k].gateway);
+		assert_non_null(m);
+		assert_int_equal(lease_map_lowest(m, &a), 0);
+		assert_int_equal(a, cases[k].first);
+		for (i = 0; lease_map_lowest(m, &a) == 0; i++)
+			assert_int_equal(lease_map_take(m, a), 0);
+		assert_int_equal(i, cases[k].capacity);
+		assert_int_equal(errno, ENOSPC);
+		assert_int_equal(lease_map_count(m), cases[k].capacity);
+		lease_map_free(m);
+	}
+	assert_null(lease_map_new(IP(10, 0, 0, 0), 8, 0));
+	assert_null(lease_map_new(IP(10, 0, 0, 0), 31, 0));
+}
+
+static void
+test_map_take_and_put(void **state)
 {
 	struct lease_map *m =
 	    lease_map_new(IP(192, 168, 7, 0), 24, IP(192, 168, 7, 1));
@@ -97,8 +136,6 @@ test_map_lowest_skips_reserved(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	assert_int_equal(lease_map_lowest(m, &a), 0);
-	assert_int_equal(a, IP(192, 168, 7, 2));
 	assert_false(lease_map_assignable(m, IP(192, 168, 7, 0)));
 	assert_false(lease_map_assignable(m, IP(192, 168, 7, 1)));
 	assert_false(lease_map_assignable(m, IP(192, 168, 7, 255)));
@@ -111,48 +148,16 @@ test_map_lowest_skips_reserved(void **state)
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(lease_map_lowest(m, &a), 0);
 	assert_int_equal(a, IP(192, 168, 7, 3));
-	lease_map_free(m);
-}
-
-/* A gateway that is not the first host leaves .1 free. */
-static void
-test_map_gateway_elsewhere(void **state)
-{
-	struct lease_map *m =
-	    lease_map_new(IP(10, 9, 0, 0), 16, IP(10, 9, 255, 254));
-	uint32_t a, i;
-
-	(void)state;
+	/* a freed address is the lowest again */
+	assert_int_equal(lease_map_take(m, IP(192, 168, 7, 3)), 0);
+	assert_int_equal(lease_map_take(m, IP(192, 168, 7, 77)), 0);
+	lease_map_put(m, IP(192, 168, 7, 77));
 	assert_int_equal(lease_map_lowest(m, &a), 0);
-	assert_int_equal(a, IP(10, 9, 0, 1));
-	/* Fill the whole /16: 65536 - network, broadcast, gateway. */
-	for (i = 0; lease_map_lowest(m, &a) == 0; i++)
-		assert_int_equal(lease_map_take(m, a), 0);
-	assert_int_equal(i, 65533);
-	assert_int_equal(errno, ENOSPC);
-	assert_int_equal(lease_map_count(m), 65533);
-	lease_map_put(m, IP(10, 9, 128, 77));
+	assert_int_equal(a, IP(192, 168, 7, 4));
+	lease_map_put(m, IP(192, 168, 7, 2));
 	assert_int_equal(lease_map_lowest(m, &a), 0);
-	assert_int_equal(a, IP(10, 9, 128, 77));
+	assert_int_equal(a, IP(192, 168, 7, 2));
 	lease_map_free(m);
-}
-
-static void
-test_map_smallest_and_bad_prefix(void **state)
-{
-	struct lease_map *m =
-	    lease_map_new(IP(10, 0, 0, 4), 30, IP(10, 0, 0, 5));
-	uint32_t a;
-
-	(void)state;
-	assert_int_equal(lease_map_lowest(m, &a), 0);
-	assert_int_equal(a, IP(10, 0, 0, 6));
-	assert_int_equal(lease_map_take(m, a), 0);
-	assert_int_equal(lease_map_lowest(m, &a), -1);
-	assert_int_equal(errno, ENOSPC);
-	lease_map_free(m);
-	assert_null(lease_map_new(IP(10, 0, 0, 0), 8, 0));
-	assert_null(lease_map_new(IP(10, 0, 0, 0), 31, 0));
 }
 
 static uint32_t
@@ -202,34 +207,36 @@ test_lease_same_vm_nic(void **state)
 static void
 test_lease_explicit(void **state)
 {
+	static const struct {
+		uint32_t ip;
+		int status;
+		const char *message; /* NULL: not checked */
+	} refused[] = {
+	    {IP(10, 0, 0, 5), 409,
+		"ip 10.0.0.5 on network 'lan' is leased to vm 'db' (nic "
+		"'service')"},
+	    {IP(10, 0, 1, 5), 422,
+		"ip 10.0.1.5 is outside network 'lan' (10.0.0.0/29)"},
+	    {IP(10, 0, 0, 1), 422,
+		"ip 10.0.0.1 is the gateway address of network 'lan'"},
+	    {IP(10, 0, 0, 7), 422, NULL}, /* the broadcast address */
+	};
 	struct fixture *f = *state;
-	struct uerr e = {0};
+	struct uerr e;
 	uint32_t got;
+	size_t i;
 
 	assert_int_equal(
 	    lease_ok(f, "db", "service", IP(10, 0, 0, 5)), IP(10, 0, 0, 5));
-	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	                     IP(10, 0, 0, 5), &got, &e),
-	    -1);
-	assert_int_equal(e.status, 409);
-	assert_string_equal(e.message, "ip 10.0.0.5 on network 'lan' is "
-	                               "leased to vm 'db' (nic 'service')");
-	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	                     IP(10, 0, 1, 5), &got, &e),
-	    -1);
-	assert_int_equal(e.status, 422);
-	assert_string_equal(
-	    e.message, "ip 10.0.1.5 is outside network 'lan' (10.0.0.0/29)");
-	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	                     IP(10, 0, 0, 1), &got, &e),
-	    -1);
-	assert_int_equal(e.status, 422);
-	assert_string_equal(
-	    e.message, "ip 10.0.0.1 is the gateway address of network 'lan'");
-	assert_int_equal(network_lease(&f->u, &f->net, "web", "service",
-	                     IP(10, 0, 0, 7), &got, &e),
-	    -1);
-	assert_int_equal(e.status, 422);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(network_lease(&f->u, &f->net, "web",
+		                     "service", refused[i].ip, &got, &e),
+		    -1);
+		assert_int_equal(e.status, refused[i].status);
+		if (refused[i].message != NULL)
+			assert_string_equal(e.message, refused[i].message);
+	}
 	/* The automatic lease goes around the explicit one. */
 	assert_int_equal(lease_ok(f, "web", "service", 0), IP(10, 0, 0, 2));
 }
@@ -263,9 +270,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_map_lowest_skips_reserved),
-	    cmocka_unit_test(test_map_gateway_elsewhere),
-	    cmocka_unit_test(test_map_smallest_and_bad_prefix),
+	    cmocka_unit_test(test_map_capacity),
+	    cmocka_unit_test(test_map_take_and_put),
 	    cmocka_unit_test_setup_teardown(
 	        test_lease_exhaustion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

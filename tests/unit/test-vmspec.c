@@ -169,6 +169,29 @@ test_accepted_edges(void **state)
 static void
 test_bad_shape(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"foo", "1", 400, "unknown field 'foo'"},
+	    {"name", NULL, 400, "field 'name' is required"},
+	    {"tender", NULL, 400, "field 'tender' is required"},
+	    {"image", NULL, 400, "field 'image' is required"},
+	    {"name", "5", 400, "field 'name'"},
+	    {"name", "null", 400, "field 'name'"},
+	    {"tender", "[\"solo5-spt\"]", 400, "field 'tender'"},
+	    {"image", "true", 400, "field 'image'"},
+	    {"memory", "\"64\"", 400, "field 'memory'"},
+	    {"memory", "64.5", 400, "field 'memory'"},
+	    {"autostart", "\"yes\"", 400, "field 'autostart'"},
+	    {"autostart", "1", 400, "field 'autostart'"},
+	    {"stop_timeout", "-1", 400, "field 'stop_timeout'"},
+	    {"stop_timeout", "3601", 400, "field 'stop_timeout'"},
+	    {"stop_timeout", "\"10\"", 400, "field 'stop_timeout'"},
+	    {"nics", "{}", 400, "field 'nics'"},
+	    {"blocks", "\"data\"", 400, "field 'blocks'"},
+	    {"labels", "[]", 400, "field 'labels'"},
+	    {"labels", "{\"a\": 1}", 400, "'a' must be a string"},
+	    {"labels", "{\"a b\": \"x\"}", 400, "key 'a b'"},
+	    {"labels", "{\"\": \"x\"}", 400, "key ''"},
+	};
 	struct vm_spec s;
 	struct uerr e = {0};
 	json_t *arr = json_array();
@@ -179,40 +202,23 @@ test_bad_shape(void **state)
 	assert_non_null(strstr(e.message, "JSON object"));
 	json_decref(arr);
 
-	refused_as("foo", "1", 400, "unknown field 'foo'");
-	refused_as("name", NULL, 400, "field 'name' is required");
-	refused_as("tender", NULL, 400, "field 'tender' is required");
-	refused_as("image", NULL, 400, "field 'image' is required");
-	refused_as("name", "5", 400, "field 'name'");
-	refused_as("name", "null", 400, "field 'name'");
-	refused_as("tender", "[\"solo5-spt\"]", 400, "field 'tender'");
-	refused_as("image", "true", 400, "field 'image'");
-	refused_as("memory", "\"64\"", 400, "field 'memory'");
-	refused_as("memory", "64.5", 400, "field 'memory'");
-	refused_as("autostart", "\"yes\"", 400, "field 'autostart'");
-	refused_as("autostart", "1", 400, "field 'autostart'");
-	refused_as("stop_timeout", "-1", 400, "field 'stop_timeout'");
-	refused_as("stop_timeout", "3601", 400, "field 'stop_timeout'");
-	refused_as("stop_timeout", "\"10\"", 400, "field 'stop_timeout'");
-	refused_as("nics", "{}", 400, "field 'nics'");
-	refused_as("blocks", "\"data\"", 400, "field 'blocks'");
-	refused_as("labels", "[]", 400, "field 'labels'");
-	refused_as("labels", "{\"a\": 1}", 400, "'a' must be a string");
-	refused_as("labels", "{\"a b\": \"x\"}", 400, "key 'a b'");
-	refused_as("labels", "{\"\": \"x\"}", 400, "key ''");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void
 test_bad_names(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"name", "\"Web\"", 400, "field 'name': 'Web'"},
+	    {"name", "\"-a\"", 400, "field 'name': '-a'"},
+	    {"name", "\"\"", 400, "field 'name'"},
+	    {"name", "\"a b\"", 400, "field 'name'"},
+	    {"name", "\"a\\u0000b\"", 400, "field 'name'"},
+	};
 	char name[VM_NAME_MAX + 4];
 
 	(void)state;
-	refused_as("name", "\"Web\"", 400, "field 'name': 'Web'");
-	refused_as("name", "\"-a\"", 400, "field 'name': '-a'");
-	refused_as("name", "\"\"", 400, "field 'name'");
-	refused_as("name", "\"a b\"", 400, "field 'name'");
-	refused_as("name", "\"a\\u0000b\"", 400, "field 'name'");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 	memset(name, 'a', sizeof(name));
 	name[0] = '"';
 	name[VM_NAME_MAX + 2] = '"';
@@ -223,14 +229,17 @@ test_bad_names(void **state)
 static void
 test_bad_memory(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"memory", "0", 422,
+		"field 'memory': must be an integer between 2 and"},
+	    {"memory", "-64", 422, "field 'memory'"},
+	    {"memory", "1000000000", 422, "field 'memory'"},
+	    {"memory", "1", 422, "field 'memory'"},
+	};
 	char msg[128];
 
 	(void)state;
-	refused_as("memory", "0", 422,
-	    "field 'memory': must be an integer between 2 and");
-	refused_as("memory", "-64", 422, "field 'memory'");
-	refused_as("memory", "1000000000", 422, "field 'memory'");
-	refused_as("memory", "1", 422, "field 'memory'");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 	fx.cf.max_memory = 128;
 	refused_as("memory", "256", 422,
 	    "field 'memory': must be an integer between 2 and 128 MiB");
@@ -292,7 +301,8 @@ test_bad_image(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		refused_as("image", image_json(cases[i].rel, text, sizeof(text)),
+		refused_as("image",
+		    image_json(cases[i].rel, text, sizeof(text)),
 		    422, cases[i].needle);
 	/* error texts about a path outside say nothing of what is there */
 	refused_as("image", "\"/etc/shadow\"", 422,
@@ -356,17 +366,18 @@ test_image_openat(void **state)
 static void
 test_cpus(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"cpus", "\"0\"", 400, "field 'cpus'"},
+	    {"cpus", "[0, \"1\"]", 400, "field 'cpus[1]'"},
+	    {"cpus", "[99999]", 400, "field 'cpus[0]'"},
+	    {"cpus", "[-1]", 400, "field 'cpus[0]'"},
+	    {"cpus", "[0, 0]", 400, "field 'cpus': cpu 0 is listed " "twice"},
+	};
 	cpu_set_t set;
 	struct vm_spec s;
 
 	(void)state;
-	refused_as("cpus", "\"0\"", 400, "field 'cpus'");
-	refused_as("cpus", "[0, \"1\"]", 400, "field 'cpus[1]'");
-	refused_as("cpus", "[99999]", 400, "field 'cpus[0]'");
-	refused_as("cpus", "[-1]", 400, "field 'cpus[0]'");
-	refused_as("cpus", "[0, 0]", 400,
-	    "field 'cpus': cpu 0 is listed "
-	    "twice");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
 	if (!CPU_ISSET(1000, &set))
 		refused_as("cpus", "[0, 1000]", 422,
@@ -386,41 +397,46 @@ test_cpus(void **state)
 static void
 test_bad_restart(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"restart", "\"always\"", 400, "field 'restart'"},
+	    {"restart", "{}", 400, "field 'restart.policy' is required"},
+	    {"restart", "{\"policy\": \"sometimes\"}", 400,
+		"field 'restart.policy'"},
+	    {"restart", "{\"policy\": 1}", 400, "field 'restart.policy'"},
+	    {"restart", "{\"policy\": \"no\", \"delay\": 1}", 400,
+		"unknown field 'restart.delay'"},
+	    {"restart", "{\"policy\": \"always\", \"exit_codes\": [1]}", 400,
+		"field 'restart.exit_codes'"},
+	    {"restart", "{\"policy\": \"on-failure\", "
+		"\"exit_codes\": [256]}", 400,
+		"field 'restart.exit_codes[0]'"},
+	    {"restart", "{\"policy\": \"on-failure\", "
+		"\"exit_codes\": [1, \"2\"]}", 400,
+		"field 'restart.exit_codes[1]'"},
+	    {"restart", "{\"policy\": \"on-failure\", "
+		"\"exit_codes\": [3, 3]}", 400,
+		"field 'restart.exit_codes'"},
+	    {"restart", "{\"policy\": \"on-failure\", "
+		"\"max_retries\": -1}", 400,
+		"field 'restart.max_retries'"},
+	    {"restart", "{\"policy\": \"on-failure\", "
+		"\"max_retries\": \"3\"}", 400,
+		"field 'restart.max_retries'"},
+	};
+
 	(void)state;
-	refused_as("restart", "\"always\"", 400, "field 'restart'");
-	refused_as("restart", "{}", 400, "field 'restart.policy' is required");
-	refused_as("restart", "{\"policy\": \"sometimes\"}", 400,
-	    "field 'restart.policy'");
-	refused_as("restart", "{\"policy\": 1}", 400, "field 'restart.policy'");
-	refused_as("restart", "{\"policy\": \"no\", \"delay\": 1}", 400,
-	    "unknown field 'restart.delay'");
-	refused_as("restart", "{\"policy\": \"always\", \"exit_codes\": [1]}",
-	    400, "field 'restart.exit_codes'");
-	refused_as("restart",
-	    "{\"policy\": \"on-failure\", "
-	    "\"exit_codes\": [256]}",
-	    400, "field 'restart.exit_codes[0]'");
-	refused_as("restart",
-	    "{\"policy\": \"on-failure\", "
-	    "\"exit_codes\": [1, \"2\"]}",
-	    400, "field 'restart.exit_codes[1]'");
-	refused_as("restart",
-	    "{\"policy\": \"on-failure\", "
-	    "\"exit_codes\": [3, 3]}",
-	    400, "field 'restart.exit_codes'");
-	refused_as("restart",
-	    "{\"policy\": \"on-failure\", "
-	    "\"max_retries\": -1}",
-	    400, "field 'restart.max_retries'");
-	refused_as("restart",
-	    "{\"policy\": \"on-failure\", "
-	    "\"max_retries\": \"3\"}",
-	    400, "field 'restart.max_retries'");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void
 test_bad_args(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"args", "\"--ipv4=10.0.0.2\"", 400, "field 'args'"},
+	    {"args", "[\"ok\", 1]", 400, "field 'args[1]'"},
+	    {"args", "[null]", 400, "field 'args[0]'"},
+	    {"args", "[\"a\\u0000b\"]", 400, "field 'args[0]'"},
+	};
 	char *big;
 	size_t i;
 	json_t *a;
@@ -428,10 +444,7 @@ test_bad_args(void **state)
 	struct uerr e = {0};
 
 	(void)state;
-	refused_as("args", "\"--ipv4=10.0.0.2\"", 400, "field 'args'");
-	refused_as("args", "[\"ok\", 1]", 400, "field 'args[1]'");
-	refused_as("args", "[null]", 400, "field 'args[0]'");
-	refused_as("args", "[\"a\\u0000b\"]", 400, "field 'args[0]'");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 
 	a = json_array();
 	for (i = 0; i <= VM_MAX_ARGS; i++)
@@ -455,6 +468,32 @@ test_bad_args(void **state)
 static void
 test_devices(void **state)
 {
+	static const struct refusal bad[] = {
+	    {"nics", "[{\"name\": \"service\", \"network\": \"a\"}, "
+		"{\"name\": \"service\", \"network\": \"b\"}]", 400,
+		"field 'nics[1].name': duplicate NIC name 'service'"},
+	    {"nics", "[{\"name\": \"my-nic\", \"network\": \"a\"}]", 400,
+		"field 'nics[0].name'"},
+	    {"nics", "[{\"name\": \"n\"}]", 400, "field 'nics[0].network'"},
+	    {"nics", "[{\"name\": \"n\", \"network\": \"a\", "
+		"\"foo\": 1}]", 400,
+		"unknown field 'nics[0].foo'"},
+	    {"nics", "[{\"name\": \"n\", \"network\": \"a\", "
+		"\"mac\": \"02:00:00:00:00\"}]", 400,
+		"field 'nics[0].mac'"},
+	    {"nics", "[{\"name\": \"n\", \"network\": \"a\", "
+		"\"mac\": \"01:00:5e:00:00:01\"}]", 422,
+		"multicast"},
+	    {"nics", "[{\"name\": \"n\", \"network\": \"a\", "
+		"\"mac\": \"00:00:00:00:00:00\"}]", 422,
+		"zero"},
+	    {"nics", "[{\"name\": \"n\", \"network\": \"a\", "
+		"\"ip\": \"10.0.0.300\"}]", 400,
+		"field 'nics[0].ip'"},
+	    {"blocks", "[{\"name\": \"storage\", \"block\": \"d1\"}]", 422,
+		"block 'd1' does not exist"},
+	};
+
 	(void)state;
 	struct vm_spec s;
 	json_t *j;
@@ -473,25 +512,7 @@ test_devices(void **state)
 	    1), "ip"));
 	json_decref(j);
 	vm_spec_free(&s);
-	refused_as("nics", "[{\"name\": \"service\", \"network\": \"a\"}, "
-	    "{\"name\": \"service\", \"network\": \"b\"}]", 400,
-	    "field 'nics[1].name': duplicate NIC name 'service'");
-	refused_as("nics", "[{\"name\": \"my-nic\", \"network\": \"a\"}]",
-	    400, "field 'nics[0].name'");
-	refused_as("nics", "[{\"name\": \"n\"}]", 400,
-	    "field 'nics[0].network'");
-	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
-	    "\"foo\": 1}]", 400, "unknown field 'nics[0].foo'");
-	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
-	    "\"mac\": \"02:00:00:00:00\"}]", 400, "field 'nics[0].mac'");
-	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
-	    "\"mac\": \"01:00:5e:00:00:01\"}]", 422, "multicast");
-	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
-	    "\"mac\": \"00:00:00:00:00:00\"}]", 422, "zero");
-	refused_as("nics", "[{\"name\": \"n\", \"network\": \"a\", "
-	    "\"ip\": \"10.0.0.300\"}]", 400, "field 'nics[0].ip'");
-	refused_as("blocks", "[{\"name\": \"storage\", \"block\": \"d1\"}]",
-	    422, "block 'd1' does not exist");
+	refused_all(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* A malformed field is reported before a value the host cannot honour. */

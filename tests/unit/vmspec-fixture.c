@@ -131,6 +131,15 @@ refused_as(const char *key, const char *text, int status, const char *needle)
 }
 
 void
+refused_all(const struct refusal *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		refused_as(r[i].key, r[i].text, r[i].status, r[i].needle);
+}
+
+void
 accepted(const char *key, const char *text, struct vm_spec *s)
 {
 	struct uerr e = {0};

@@ -43,6 +43,14 @@ int try(const char *key, json_t *value, struct vm_spec *s, struct uerr *e);
  * and s is left empty. */
 void refused_as(const char *key, const char *text, int status,
     const char *needle);
+/* refused_as() for each row of a table. */
+struct refusal {
+	const char *key;
+	const char *text;
+	int status;
+	const char *needle;
+};
+void refused_all(const struct refusal *r, size_t n);
 /* key = JSON text is accepted into s. */
 void accepted(const char *key, const char *text, struct vm_spec *s);
 /* def (taken) is accepted, shows as the JSON text want, and that JSON is
