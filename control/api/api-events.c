@@ -31,6 +31,7 @@ struct api_events_follow {
 	struct unikd_event_sub sub;
 	char vm[VM_NAME_MAX + 1]; /* "" for every event */
 	int64_t last;             /* seq of the last event sent */
+	int64_t delivered;        /* ... and not dropped (see skipped) */
 	struct evbuffer *out;
 };
 
@@ -73,6 +74,20 @@ api_events_is_for(const char *line, const char *vm)
 	return match;
 }
 
+/* A follower that read too slowly lost events: the line says from which
+ * seq to read them again (GET /v1/events?since=SEQ). */
+static void
+api_events_skipped(struct evbuffer *out, uint64_t skipped, bool mid_line,
+    void *arg)
+{
+	struct api_events_follow *f = arg;
+
+	(void)mid_line;
+	evbuffer_add_printf(out, "{\"type\":\"stream.skipped\","
+	    "\"skipped_bytes\":%llu,\"since\":%lld}\n",
+	    (unsigned long long)skipped, (long long)f->delivered);
+}
+
 static void
 api_events_live(void *arg, int64_t seq, const char *line)
 {
@@ -84,7 +99,8 @@ api_events_live(void *arg, int64_t seq, const char *line)
 		return;
 	f->last = seq;
 	evbuffer_add_printf(f->out, "%s\n", line);
-	evhttp_send_reply_chunk(f->pending.req, f->out);
+	if (api_pending_send(&f->pending, f->out, api_events_skipped, f))
+		f->delivered = seq;
 }
 
 static void
@@ -123,6 +139,7 @@ api_events_follow(
 	f->u = r->u;
 	f->out = out;
 	f->last = last;
+	f->delivered = last;
 	if (vm != NULL)
 		strcpy(f->vm, vm); /* checked by vm_name_valid() */
 	f->sub.cb = api_events_live;
@@ -130,8 +147,7 @@ api_events_follow(
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
 	    "Content-Type", API_NDJSON);
 	evhttp_send_reply_start(r->req, 200, "OK");
-	if (evbuffer_get_length(out) > 0)
-		evhttp_send_reply_chunk(r->req, out);
+	api_pending_send(&f->pending, out, api_events_skipped, f);
 	/* In the same turn of the loop as the backlog: no event is lost. */
 	unikd_event_subscribe(r->u, &f->sub);
 }

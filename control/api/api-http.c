@@ -263,6 +263,38 @@ api_pending_start(struct api_pending *p, struct api_req *r,
 	return 0;
 }
 
+int
+api_pending_send(struct api_pending *p, struct evbuffer *chunk,
+    api_pending_marker marker, void *arg)
+{
+	struct bufferevent *bev = p->evcon != NULL ?
+	    evhttp_connection_get_bufferevent(p->evcon) : NULL;
+	size_t len = evbuffer_get_length(chunk);
+	struct evbuffer *mark;
+	struct evbuffer_ptr end;
+	char last = '\n';
+
+	if (len == 0)
+		return 1;
+	if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) >=
+	    API_PENDING_MAX_OUTPUT) {
+		p->skipped += len;
+		evbuffer_drain(chunk, len);
+		return 0;
+	}
+	if (p->skipped > 0 && (mark = evbuffer_new()) != NULL) {
+		marker(mark, p->skipped, p->mid_line, arg);
+		evhttp_send_reply_chunk(p->req, mark);
+		evbuffer_free(mark);
+		p->skipped = 0;
+	}
+	if (evbuffer_ptr_set(chunk, &end, len - 1, EVBUFFER_PTR_SET) == 0)
+		evbuffer_copyout_from(chunk, &end, &last, 1);
+	p->mid_line = last != '\n';
+	evhttp_send_reply_chunk(p->req, chunk);
+	return 1;
+}
+
 void
 api_pending_finish(struct api_pending *p)
 {

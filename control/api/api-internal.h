@@ -72,7 +72,26 @@ struct api_pending {
 	struct event *eof; /* notices the client closing while idle */
 	void (*gone)(void *arg);
 	void *arg;
+	uint64_t skipped;  /* stream bytes dropped since the last chunk sent */
+	bool mid_line;     /* the last byte sent was not a newline */
 };
+
+/* The most a stream's client may leave unread before chunks are dropped. */
+#define API_PENDING_MAX_OUTPUT (1u << 20)
+
+/* Writes the line that tells a stream's client that skipped bytes were
+ * dropped (mid_line: what was sent before ends without a newline). */
+typedef void (*api_pending_marker)(struct evbuffer *out, uint64_t skipped,
+    bool mid_line, void *arg);
+
+/*
+ * Sends chunk (drained) on p's chunked reply; 1 when sent. When the client
+ * has API_PENDING_MAX_OUTPUT bytes or more unread, the chunk is dropped
+ * and counted instead (0): a stalled reader costs a bounded buffer, and
+ * the next chunk that fits is preceded by marker's line.
+ */
+int api_pending_send(struct api_pending *p, struct evbuffer *chunk,
+    api_pending_marker marker, void *arg);
 
 /* Starts watching the client of r; 0, or -1 (nothing to undo). */
 int api_pending_start(struct api_pending *, struct api_req *r,

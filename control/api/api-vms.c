@@ -330,6 +330,17 @@ api_vms_wait(struct api_req *r)
 	vm_watch_add(vm, &w->watch);
 }
 
+/* The console of a follower that read too slowly lost bytes. */
+static void
+api_vm_console_skipped(struct evbuffer *out, uint64_t skipped, bool mid_line,
+    void *arg)
+{
+	(void)arg;
+	evbuffer_add_printf(out, "%s[unikd: %llu bytes of console output "
+	    "skipped: this client read too slowly; the console log has "
+	    "them]\n", mid_line ? "\n" : "", (unsigned long long)skipped);
+}
+
 static void
 api_vm_console_output(void *arg, const void *buf, size_t len)
 {
@@ -341,7 +352,7 @@ api_vm_console_output(void *arg, const void *buf, size_t len)
 		vm_console_stamp(w->out, buf, len, unikd_now_ms(), &w->bol);
 	else if (evbuffer_add(w->out, buf, len) == -1)
 		return;
-	evhttp_send_reply_chunk(w->pending.req, w->out);
+	api_pending_send(&w->pending, w->out, api_vm_console_skipped, w);
 }
 
 /* The followed VM is final or removed: end the stream. */
@@ -380,8 +391,7 @@ api_vm_console_follow(
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
 	    "Content-Type", "text/plain");
 	evhttp_send_reply_start(r->req, 200, "OK");
-	if (evbuffer_get_length(log) > 0)
-		evhttp_send_reply_chunk(r->req, log);
+	api_pending_send(&w->pending, log, api_vm_console_skipped, w);
 	/* In the same turn of the loop as the read: no byte is missed. */
 	vm_watch_add(vm, &w->watch);
 }
