@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "fault.h"
 #include "lease.h"
 #include "log.h"
 #include "network.h"
@@ -93,93 +94,30 @@ network_free(struct network *net)
 	free(net);
 }
 
-/* "10.0.0.0/24" (which "10.0.0.1/24" with the gateway). */
-static void
-network_cidr(const struct network *net, uint32_t addr, char out[24])
-{
-	char ip[16];
-
-	lease_ip_format(addr, ip);
-	snprintf(out, 24, "%s/%u", ip, net->subnet.prefix);
-}
-
-static void
-network_bridge_params(
-    const struct network *net, struct nb_bridge_params *p, char ipv4[24])
-{
-	memset(p, 0, sizeof(*p));
-	p->name = net->bridge;
-	p->mtu = net->mtu;
-	if (net->has_subnet) {
-		network_cidr(net, net->gateway, ipv4);
-		p->ipv4 = ipv4;
-	}
-	if (net->ipv6_gateway[0] != '\0')
-		p->ipv6 = net->ipv6_gateway;
-}
-
-/* A new network's bridge: adopted when a bridge of that name is there,
- * made otherwise; *made says which. */
-static int
-network_bridge_make(
-    struct unikd *u, struct network *net, bool *made, struct uerr *e)
-{
-	struct nb_bridge_params p;
-	struct nb_link_info li;
-	char ipv4[24];
-
-	*made = false;
-	network_bridge_params(net, &p, ipv4);
-	if (nb_link_get(u->nb, net->bridge, &li) == 0) {
-		if (strcmp(li.kind, "bridge") != 0)
-			return uerr_set(e, UERR_CONFLICT,
-			    "a link named '%s' "
-			    "exists and is not a bridge (%s)",
-			    net->bridge,
-			    li.kind[0] != '\0' ? li.kind : "no kind");
-		net->adopted = true;
-		if (nb_bridge_ensure(u->nb, &p) == -1)
-			return uerr_set(e, UERR_INTERNAL,
-			    "cannot set up bridge "
-			    "'%s': %s",
-			    net->bridge, network_nb_failed(u));
-		return 0;
-	}
-	if (errno != ENODEV)
-		return uerr_set(e, UERR_INTERNAL,
-		    "cannot look up link '%s': "
-		    "%s",
-		    net->bridge, network_nb_failed(u));
-	if (nb_bridge_create(u->nb, &p) == -1)
-		return uerr_set(e,
-		    errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
-		    "cannot create bridge '%s': %s", net->bridge,
-		    network_nb_failed(u));
-	*made = true;
-	return 0;
-}
-
-static int
-network_nat_make(struct unikd *u, const struct network *net)
-{
-	char cidr[24];
-
-	network_cidr(net, net->subnet.addr, cidr);
-	return nb_nat_add(u->nb, net->name, cidr, net->bridge);
-}
-
+/* The intent: the row, in phase "creating", before the host is
+ * changed; start-up undoes a network whose row never left that phase. */
 static int
 network_store(struct unikd *u, const struct network *net, struct uerr *e)
 {
 	json_t *spec = network_spec_json(net);
 	char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+	char *found = network_found_text(net), mac[18];
+	struct store_net_row r = {net->name, text, "creating",
+	    net->own.ifindex, NULL, found};
 	int rc;
 
 	json_decref(spec);
-	if (text == NULL)
+	if (text == NULL) {
+		free(found);
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
-	rc = store_net_insert(u->store, net->name, text);
+	}
+	if (net->own.ifindex > 0) {
+		nb_mac_format(net->own.mac, mac);
+		r.mac = mac;
+	}
+	rc = store_net_insert(u->store, &r);
 	free(text);
+	free(found);
 	if (rc == -1)
 		return uerr_set(e,
 		    errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
@@ -188,38 +126,11 @@ network_store(struct unikd *u, const struct network *net, struct uerr *e)
 	return 0;
 }
 
-/* 409 when the subnet overlaps an address or a connected route some
- * link already has in unikd's network namespace: guests would shadow
- * (or be shadowed by) hosts the host reaches there. The bridge being
- * adopted may carry the gateway already. */
-static int
-network_host_clash(struct unikd *u, const struct network *net, struct uerr *e)
-{
-	struct nb_ip4_user who;
-	char a[16], b[16];
-	int rc;
-
-	if (!net->has_subnet)
-		return 0;
-	if ((rc = nb_ip4_in_use(u->nb, &net->subnet, net->bridge, &who)) == -1)
-		return uerr_set(e, UERR_INTERNAL,
-		    "cannot list the host's addresses: %s",
-		    network_nb_failed(u));
-	if (rc == 0)
-		return 0;
-	lease_ip_format(net->subnet.addr, a);
-	lease_ip_format(who.net.addr, b);
-	return uerr_set(e, UERR_CONFLICT,
-	    "subnet %s/%u overlaps %s %s/%u of interface '%s'", a,
-	    net->subnet.prefix, who.what, b, who.net.prefix, who.link);
-}
-
 int
 network_create(
     struct unikd *u, const json_t *def, struct network **out, struct uerr *e)
 {
 	struct network *net;
-	bool made = false;
 
 	if ((net = calloc(1, sizeof(*net))) == NULL)
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
@@ -237,15 +148,24 @@ network_create(
 		    net->name);
 		goto fail;
 	}
-	if (network_bridge_make(u, net, &made, e) == -1)
+	if (network_host_prepare(u, net, e) == -1 ||
+	    network_store(u, net, e) == -1)
 		goto fail;
+	fault_point("net-create-intent");
+	if (network_host_make(u, net, e) == -1)
+		goto undo;
+	fault_point("net-create-bridge");
 	if (net->nat && network_nat_make(u, net) == -1) {
 		uerr_set(e, UERR_INTERNAL, "cannot set up NAT for '%s': %s",
 		    net->name, network_nb_failed(u));
 		goto undo;
 	}
-	if (network_store(u, net, e) == -1)
+	fault_point("net-create-nat");
+	if (network_store_phase(u, net, "ready") == -1) {
+		uerr_set(e, UERR_INTERNAL, "cannot store network '%s': %s",
+		    net->name, store_errmsg(u->store));
 		goto undo;
+	}
 	network_table_insert(u, net);
 	log_info("network=%s bridge=%s action=create adopted=%s nat=%s",
 	    net->name, net->bridge, net->adopted ? "yes" : "no",
@@ -255,11 +175,10 @@ network_create(
 	*out = net;
 	return 0;
 undo:
-	if (net->nat)
-		nb_nat_remove(u->nb, net->name);
-	if (made && nb_link_delete(u->nb, net->bridge) == -1)
-		log_warn("network=%s bridge=%s action=undo-create", net->name,
-		    net->bridge);
+	network_host_unmake(u, net);
+	if (store_net_delete(u->store, net->name) == -1)
+		log_warnx("network=%s action=undo-create error=\"%s\"",
+		    net->name, store_errmsg(u->store));
 fail:
 	network_free(net);
 	return -1;
@@ -307,21 +226,19 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 		json_decref(vms);
 		return -1;
 	}
-	if (store_net_delete(u->store, net->name) == -1)
+	/* The intent first: a crash from here on is completed at start. */
+	if (network_store_phase(u, net, "removing") == -1)
 		return uerr_set(e, UERR_INTERNAL,
-		    "cannot remove network '%s' "
-		    "from the store: %s",
-		    net->name, store_errmsg(u->store));
+		    "cannot remove network '%s' from the store: %s", net->name,
+		    store_errmsg(u->store));
+	fault_point("net-remove-intent");
 	network_table_remove(u, net);
-	if (net->nat && nb_nat_remove(u->nb, net->name) == -1 &&
-	    errno != ENOENT)
-		log_warnx("network=%s action=remove-nat error=\"%s\"",
-		    net->name, network_nb_failed(u));
-	if (!net->adopted && nb_link_delete(u->nb, net->bridge) == -1 &&
-	    errno != ENODEV)
-		log_warnx("network=%s bridge=%s action=delete-bridge "
-		          "error=\"%s\"",
-		    net->name, net->bridge, network_nb_failed(u));
+	if (net->problem[0] != '\0')
+		u->ndegraded--;
+	network_host_unmake(u, net);
+	if (store_net_delete(u->store, net->name) == -1)
+		log_warnx("network=%s action=remove error=\"%s\"", net->name,
+		    store_errmsg(u->store));
 	log_info("network=%s bridge=%s action=remove bridge_kept=%s", net->name,
 	    net->bridge, net->adopted ? "yes" : "no");
 	unikd_event(u, "network.removed", NULL,
@@ -365,48 +282,11 @@ network_to_json(struct unikd *u, const struct network *net)
 		json_object_set_new(
 		    o, "ipv6_gateway", json_string(net->ipv6_gateway));
 	json_object_set_new(o, "leases", leases);
+	json_object_set_new(o, "state",
+	    json_string(net->problem[0] != '\0' ? "degraded" : "ready"));
+	json_object_set_new(o, "problem",
+	    net->problem[0] != '\0' ? json_string(net->problem) : json_null());
 	return o;
-}
-
-/*
- * Makes sure net's bridge is on the host with its MTU and addresses, and
- * its NAT rule. A missing bridge unikd made is made again; a missing
- * adopted one is someone else's to make, and only reported.
- */
-static int
-network_restore(struct unikd *u, struct network *net)
-{
-	struct nb_bridge_params p;
-	struct nb_link_info li;
-	char ipv4[24];
-	int rc;
-
-	network_bridge_params(net, &p, ipv4);
-	if (nb_link_get(u->nb, net->bridge, &li) == 0)
-		rc = nb_bridge_ensure(u->nb, &p);
-	else if (errno == ENODEV && net->adopted) {
-		log_warnx("network=%s bridge=%s action=restore result=\"the "
-		          "adopted bridge is gone; it is not unikd's to make\"",
-		    net->name, net->bridge);
-		return -1;
-	} else if (errno == ENODEV) {
-		rc = nb_bridge_create(u->nb, &p);
-		if (rc == 0)
-			log_info("network=%s bridge=%s action=re-create",
-			    net->name, net->bridge);
-	} else
-		rc = -1;
-	if (rc == -1) {
-		log_warnx("network=%s bridge=%s action=restore error=\"%s\"",
-		    net->name, net->bridge, network_nb_failed(u));
-		return -1;
-	}
-	if (net->nat && network_nat_make(u, net) == -1) {
-		log_warnx("network=%s action=restore-nat error=\"%s\"",
-		    net->name, network_nb_failed(u));
-		return -1;
-	}
-	return 0;
 }
 
 static struct network *
@@ -437,7 +317,7 @@ network_link_changed(
 		return;
 	log_warnx("network=%s bridge=%s action=deleted-behind-unikd", net->name,
 	    net->bridge);
-	if (network_restore(u, net) == 0)
+	if (network_host_restore(u, net) == 0)
 		vm_net_reattach(u, net);
 }
 
@@ -448,7 +328,7 @@ network_restore_all(struct unikd *u)
 	struct network *net;
 
 	TAILQ_FOREACH(net, &u->networks, entry)
-	if (network_restore(u, net) == 0)
+	if (network_host_restore(u, net) == 0)
 		vm_net_reattach(u, net);
 }
 
@@ -467,58 +347,99 @@ network_on_event(evutil_socket_t fd, short what, void *arg)
 		network_restore_all(u);
 }
 
-static int
-network_load_row(void *arg, const char *name, const char *text)
+struct network_load {
+	struct unikd *u;
+	TAILQ_HEAD(, network) unfinished;
+};
+
+/* A network whose row never reached "ready" (a crash while it was
+ * made) or was being removed: whatever of it is on the host goes, and
+ * so does the row. */
+static void
+network_load_finish(struct unikd *u, struct network *net)
 {
-	struct unikd *u = arg;
+	log_warnx("network=%s bridge=%s action=undo result=\"unfinished at "
+	          "the last stop\"",
+	    net->name, net->bridge);
+	if (u->nb != NULL)
+		network_host_unmake(u, net);
+	if (store_net_delete(u->store, net->name) == -1)
+		log_warnx("network=%s action=undo error=\"%s\"", net->name,
+		    store_errmsg(u->store));
+}
+
+static int
+network_load_row(void *arg, const struct store_net_row *r)
+{
+	struct network_load *l = arg;
 	struct network *net;
 	json_t *spec;
 
-	spec = json_loads(text, 0, NULL);
+	spec = json_loads(r->spec, 0, NULL);
 	if ((net = calloc(1, sizeof(*net))) == NULL) {
 		json_decref(spec);
 		return -1;
 	}
 	if (spec == NULL || network_from_spec(net, spec) == -1 ||
-	    strcmp(net->name, name) != 0) {
+	    strcmp(net->name, r->name) != 0) {
 		log_warnx("network=%s action=load result=\"unreadable "
 		          "definition in the store, skipped\"",
-		    name);
+		    r->name);
 		json_decref(spec);
 		free(net);
 		return 0;
 	}
 	json_decref(spec);
-	if (lease_load(u, net) == -1) {
-		log_warn("network=%s action=load-leases", name);
+	network_row_host(net, r);
+	if (r->phase == NULL || strcmp(r->phase, "ready") != 0) {
+		TAILQ_INSERT_TAIL(&l->unfinished, net, entry);
+		return 0;
+	}
+	if (lease_load(l->u, net) == -1) {
+		log_warn("network=%s action=load-leases", r->name);
 		network_free(net);
 		return -1;
 	}
-	network_table_insert(u, net);
-	if (u->nb != NULL)
-		network_restore(u, net);
+	network_table_insert(l->u, net);
 	return 0;
 }
 
 int
 network_init(struct unikd *u)
 {
+	struct network_load l = {.u = u};
+	struct network *net;
+	int rc;
+
 	TAILQ_INIT(&u->networks);
+	TAILQ_INIT(&l.unfinished);
 	u->nnetworks = 0;
+	u->ndegraded = 0;
 	if ((u->network_table = calloc(1, sizeof(*u->network_table))) == NULL)
 		return -1;
-	if (store_net_foreach(u->store, network_load_row, u) != 0) {
+	rc = store_net_foreach(u->store, network_load_row, &l);
+	/* The host is changed once the store is read, not while. */
+	while ((net = TAILQ_FIRST(&l.unfinished)) != NULL) {
+		TAILQ_REMOVE(&l.unfinished, net, entry);
+		if (rc == 0)
+			network_load_finish(u, net);
+		free(net);
+	}
+	if (rc != 0) {
 		log_warnx("action=load-networks error=\"%s\"",
 		    store_errmsg(u->store));
 		return -1;
 	}
 	if (u->nb == NULL)
 		return 0;
+	TAILQ_FOREACH(net, &u->networks, entry)
+	network_host_restore(u, net);
 	u->nb_event = event_new(u->base, nb_event_fd(u->nb),
 	    EV_READ | EV_PERSIST, network_on_event, u);
 	if (u->nb_event == NULL || event_add(u->nb_event, NULL) == -1)
 		return -1;
-	log_info("action=load-networks networks=%zu", u->nnetworks);
+	log_info("action=load-networks networks=%zu degraded=%zu",
+	    u->nnetworks, u->ndegraded);
 	return 0;
 }
 

@@ -29,6 +29,11 @@ struct network {
 	bool nat;
 	bool isolated;
 	bool adopted;		/* the bridge existed: never deleted by unikd */
+	char alias[80];		/* "unikd:net:NAME", the mark of a bridge made */
+	struct nb_link_id own;	/* who the bridge is (ifindex 0: not known) */
+	bool has_found;		/* adopted: how the bridge was found */
+	struct nb_link_saved found;
+	char problem[256];	/* "" or why the network is degraded */
 	int64_t created_at;
 	char ipv6_gateway[64];	/* "fd00::1/64" on the bridge, or "" */
 	struct lease_map *leases;	/* used addresses (lease.c), or NULL */
@@ -71,6 +76,34 @@ int network_from_def(struct unikd *, const json_t *def, struct network *net,
 /* The store's copy of a network (its definition and "adopted"). */
 json_t *network_spec_json(const struct network *);
 int network_from_spec(struct network *, const json_t *spec);
+
+/*
+ * network-host.c: the bridge and NAT on the host. prepare looks the
+ * bridge up (an existing bridge is adopted and how it was found kept),
+ * make creates or sets it up and records who it is, unmake deletes it
+ * only while it is still the one unikd made (an adopted one is given
+ * back as found), restore checks and puts it back at start and after a
+ * deletion, and marks the network degraded when a link unikd did not
+ * make holds the name.
+ */
+struct store_net_row;
+void network_cidr(const struct network *, uint32_t addr, char out[24]);
+void network_alias_set(struct network *);
+int network_host_clash(struct unikd *, const struct network *, struct uerr *);
+int network_host_prepare(struct unikd *, struct network *, struct uerr *);
+int network_host_make(struct unikd *, struct network *, struct uerr *);
+void network_host_unmake(struct unikd *, struct network *);
+int network_host_restore(struct unikd *, struct network *);
+int network_nat_make(struct unikd *, const struct network *);
+void network_degrade(struct unikd *, struct network *, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The row's phase with the bridge's identity; -1 logged. */
+int network_store_phase(struct unikd *, const struct network *,
+    const char *phase);
+/* The found state as JSON text (free()), NULL when none. */
+char *network_found_text(const struct network *);
+/* Identity and found state from the store's row. */
+void network_row_host(struct network *, const struct store_net_row *);
 
 /* Called by network.c after it re-made a bridge, so the NICs on it are
  * attached again (vm-net.c implements it). */

@@ -65,6 +65,7 @@ struct unikd {
 	struct nb *nb;			/* netbackend handle */
 	TAILQ_HEAD(, network) networks;
 	size_t nnetworks;
+	size_t ndegraded;		/* networks with a problem */
 	struct network_table *network_table;	/* name -> network, O(1) */
 	struct event *nb_event;		/* link notifications */
 

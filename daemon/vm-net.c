@@ -397,6 +397,12 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 			    vm->spec.name, n->name, n->network);
 			goto fail;
 		}
+		if (net->problem[0] != '\0') {
+			uerr_set(e, UERR_CONFLICT,
+			    "vm '%s': nic '%s': network '%s' is degraded: %s",
+			    vm->spec.name, n->name, n->network, net->problem);
+			goto fail;
+		}
 		vm_net_fill(net, n);
 		if (n->tap[0] != '\0')	/* a TAP left from an earlier run */
 			vm_net_tap_queue(vm->u, n->tap, vm->spec.name,

@@ -92,6 +92,19 @@ nb_in_use_route(struct nl_object *obj, void *arg)
 	nb_in_use_hit(w, rtnl_route_nh_get_ifindex(nh), &got, "route");
 }
 
+/* One dump of every address into a cache (nl_cache_free()). */
+static int
+nb_addr_cache(struct nb *nb, struct nl_cache **cache)
+{
+	int rc;
+
+	nb->kerr = 0;
+	if ((rc = rtnl_addr_alloc_cache(nb->sk, cache)) < 0)
+		return nb_fail(nb, nb_nlerr(nb, rc), "RTM_GETADDR: %s",
+		    nl_geterror(rc));
+	return 0;
+}
+
 int
 nb_ip4_in_use(struct nb *nb, const struct nb_ip4net *net, const char *except,
     struct nb_ip4_user *out)
@@ -100,18 +113,57 @@ nb_ip4_in_use(struct nb *nb, const struct nb_ip4net *net, const char *except,
 	struct nl_cache *cache;
 	int rc;
 
-	nb->kerr = 0;
-	if ((rc = rtnl_addr_alloc_cache(nb->sk, &cache)) < 0)
-		return nb_fail(nb, nb_nlerr(nb, rc), "RTM_GETADDR: %s",
-		    nl_geterror(rc));
+	if (nb_addr_cache(nb, &cache) == -1)
+		return -1;
 	nl_cache_foreach(cache, nb_in_use_addr, &w);
 	nl_cache_free(cache);
 	if (w.found)
 		return 1;
+	nb->kerr = 0;
 	if ((rc = rtnl_route_alloc_cache(nb->sk, AF_INET, 0, &cache)) < 0)
 		return nb_fail(nb, nb_nlerr(nb, rc), "RTM_GETROUTE: %s",
 		    nl_geterror(rc));
 	nl_cache_foreach(cache, nb_in_use_route, &w);
 	nl_cache_free(cache);
 	return w.found ? 1 : 0;
+}
+
+struct nb_addrs_walk {
+	int ifindex;
+	struct nb_link_saved *st;
+};
+
+static void
+nb_addrs_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct nb_addrs_walk *w = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	char ip[INET6_ADDRSTRLEN];
+	int family;
+
+	if (rtnl_addr_get_ifindex(a) != w->ifindex || local == NULL ||
+	    w->st->naddrs == NB_SAVED_ADDRS)
+		return;
+	family = nl_addr_get_family(local);
+	if ((family != AF_INET && family != AF_INET6) ||
+	    inet_ntop(family, nl_addr_get_binary_addr(local), ip,
+		sizeof(ip)) == NULL)
+		return;
+	snprintf(w->st->addrs[w->st->naddrs++], NB_ADDRSTRLEN, "%s/%d", ip,
+	    rtnl_addr_get_prefixlen(a));
+}
+
+int
+nb_link_addrs(struct nb *nb, int ifindex, struct nb_link_saved *st)
+{
+	struct nb_addrs_walk w = { ifindex, st };
+	struct nl_cache *cache;
+
+	if (nb_addr_cache(nb, &cache) == -1)
+		return -1;
+	st->naddrs = 0;
+	nl_cache_foreach(cache, nb_addrs_one, &w);
+	nl_cache_free(cache);
+	return 0;
 }

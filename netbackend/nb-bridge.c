@@ -109,16 +109,16 @@ out:
 	return rc;
 }
 
-/* MTU (0: leave it), MAC (NULL: leave it) and IFF_UP in one
- * RTM_NEWLINK. */
+/* MTU (0: leave it), ifalias (NULL: leave it) and IFF_UP (or down) in
+ * one RTM_NEWLINK. */
 static int
-nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const uint8_t *mac,
-    const char *what)
+nb_link_setup(struct nb *nb, int ifindex, unsigned mtu, const char *alias,
+    bool up, const char *what)
 {
 	struct ifinfomsg ifi = {
 		.ifi_family = AF_UNSPEC,
 		.ifi_index = ifindex,
-		.ifi_flags = IFF_UP,
+		.ifi_flags = up ? IFF_UP : 0,
 		.ifi_change = IFF_UP,
 	};
 	struct nl_msg *msg;
@@ -126,7 +126,7 @@ nb_link_mtu_up(struct nb *nb, int ifindex, unsigned mtu, const uint8_t *mac,
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (msg == NULL || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) ||
 	    (mtu != 0 && nla_put_u32(msg, IFLA_MTU, mtu)) ||
-	    (mac != NULL && nla_put(msg, IFLA_ADDRESS, 6, mac))) {
+	    (alias != NULL && nla_put_string(msg, IFLA_IFALIAS, alias))) {
 		nlmsg_free(msg);
 		return nb_fail(nb, ENOMEM, "%s: no memory", what);
 	}
@@ -145,31 +145,52 @@ nb_bridge_check(struct nb *nb, const struct nb_bridge_params *p)
 }
 
 /* The bridge's MTU (set as a change, so the bridge keeps it when ports
- * of another MTU join), MAC when given, addresses and IFF_UP. */
+ * of another MTU join), alias when given, addresses and IFF_UP. */
 static int
-nb_bridge_apply(struct nb *nb, const struct nb_bridge_params *p, int ifindex,
-    const uint8_t *mac)
+nb_bridge_apply(struct nb *nb, const struct nb_bridge_params *p, int ifindex)
 {
-	if (nb_link_mtu_up(nb, ifindex, p->mtu, mac, p->name) == -1 ||
+	if (nb_link_setup(nb, ifindex, p->mtu, p->alias, true, p->name) == -1 ||
 	    (p->ipv4 != NULL && nb_addr_put(nb, ifindex, AF_INET, p->ipv4)) ||
 	    (p->ipv6 != NULL && nb_addr_put(nb, ifindex, AF_INET6, p->ipv6)))
 		return -1;
 	return 0;
 }
 
+/*
+ * A MAC of its own, derived from the name: a bridge without one takes
+ * the lowest MAC of its ports and changes it as ports come and go, which
+ * walks every port on each join (the creation of the 1000th TAP costs
+ * twice the 100th's) and changes the gateway's MAC under the guests' ARP
+ * caches. Derived from the name, it stays the same when the bridge is
+ * made again.
+ */
+void
+nb_bridge_mac(const char *name, uint8_t mac[6])
+{
+	nb_mac_generate("bridge:", name, 0, mac);
+}
+
 int
 nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 {
 	struct rtnl_link *link;
+	struct nl_addr *addr;
 	int ifindex, rc, saved;
 	char msg[sizeof(nb->errmsg)];
 	uint8_t mac[6];
 
 	if (nb_bridge_check(nb, p) == -1)
 		return -1;
-	if ((link = rtnl_link_bridge_alloc()) == NULL)
+	nb_bridge_mac(p->name, mac);
+	if ((link = rtnl_link_bridge_alloc()) == NULL ||
+	    (addr = nl_addr_build(AF_LLC, mac, 6)) == NULL) {
+		rtnl_link_put(link);
 		return nb_fail(nb, ENOMEM, "%s: no memory", p->name);
+	}
 	rtnl_link_set_name(link, p->name);
+	/* In the creating request: the kernel takes no ifalias there. */
+	rtnl_link_set_addr(link, addr);
+	nl_addr_put(addr);
 	nb->kerr = 0;
 	rc = rtnl_link_add(nb->sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(link);
@@ -179,16 +200,7 @@ nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 		nb_fail(nb, ENODEV, "%s: gone after creation", p->name);
 		goto fail;
 	}
-	/*
-	 * A MAC of its own, derived from the name: a bridge without one
-	 * takes the lowest MAC of its ports and changes it as ports come
-	 * and go, which walks every port on each join (the creation of the
-	 * 1000th TAP costs twice the 100th's) and changes the gateway's MAC
-	 * under the guests' ARP caches. Derived from the name, it stays
-	 * the same when the bridge is made again.
-	 */
-	nb_mac_generate("bridge:", p->name, 0, mac);
-	if (nb_bridge_apply(nb, p, ifindex, mac) == -1)
+	if (nb_bridge_apply(nb, p, ifindex) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -199,16 +211,105 @@ fail:
 	return -1;
 }
 
+/* The existing bridge p names; EMEDIUMTYPE when the link is another
+ * kind. */
+static int
+nb_bridge_get(struct nb *nb, const struct nb_bridge_params *p,
+    struct nb_link_info *info)
+{
+	if (nb_bridge_check(nb, p) == -1 || nb_link_get(nb, p->name, info))
+		return -1;
+	if (strcmp(info->kind, "bridge") != 0)
+		return nb_fail(nb, EMEDIUMTYPE, "%s: a %s, not a bridge",
+		    p->name, info->kind[0] != '\0' ? info->kind : "device");
+	return 0;
+}
+
 int
 nb_bridge_ensure(struct nb *nb, const struct nb_bridge_params *p)
 {
 	struct nb_link_info info;
 
-	if (nb_bridge_check(nb, p) == -1 || nb_link_get(nb, p->name, &info))
+	if (nb_bridge_get(nb, p, &info) == -1)
 		return -1;
-	if (strcmp(info.kind, "bridge") != 0)
-		return nb_fail(nb, EMEDIUMTYPE, "%s: a %s, not a bridge",
-		    p->name, info.kind[0] != '\0' ? info.kind : "device");
 	/* An adopted bridge keeps its MAC: it is not unikd's to change. */
-	return nb_bridge_apply(nb, p, info.ifindex, NULL);
+	return nb_bridge_apply(nb, p, info.ifindex);
+}
+
+/* Whether address s ("a/p" of family) is in the saved list. */
+static bool
+nb_saved_has(const struct nb_link_saved *st, int family, const char *s)
+{
+	unsigned char a[16], b[16];
+	unsigned pa, pb;
+	size_t i;
+
+	if (nb_addr_parse(s, family, a, &pa) == -1)
+		return false;
+	for (i = 0; i < st->naddrs; i++)
+		if (nb_addr_parse(st->addrs[i], family, b, &pb) == 0 &&
+		    pa == pb &&
+		    memcmp(a, b, family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+/* Deletes address s from ifindex; one that is not there is no error. */
+static int
+nb_addr_drop(struct nb *nb, int ifindex, int family, const char *s)
+{
+	unsigned char bytes[16];
+	struct nl_addr *local;
+	struct rtnl_addr *addr;
+	unsigned prefix;
+	int rc;
+
+	if (nb_addr_parse(s, family, bytes, &prefix) == -1)
+		return nb_fail(nb, EINVAL, "%s: not an address/prefix", s);
+	if ((addr = rtnl_addr_alloc()) == NULL ||
+	    (local = nl_addr_build(family, bytes,
+		 family == AF_INET ? 4 : 16)) == NULL) {
+		rtnl_addr_put(addr);
+		return nb_fail(nb, ENOMEM, "%s: no memory", s);
+	}
+	nl_addr_set_prefixlen(local, (int)prefix);
+	rtnl_addr_set_ifindex(addr, ifindex);
+	rtnl_addr_set_local(addr, local);
+	rtnl_addr_set_prefixlen(addr, (int)prefix);
+	nb->kerr = 0;
+	rc = rtnl_addr_delete(nb->sk, addr, 0);
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
+	if (rc < 0 && nb_nlerr(nb, rc) == EADDRNOTAVAIL)
+		return 0;
+	return nb_nlcall(nb, rc, s);
+}
+
+int
+nb_bridge_save(struct nb *nb, const char *name, struct nb_link_saved *out)
+{
+	struct nb_link_info info;
+
+	memset(out, 0, sizeof(*out));
+	if (nb_link_get(nb, name, &info) == -1)
+		return -1;
+	out->mtu = info.mtu;
+	out->up = info.up;
+	return nb_link_addrs(nb, info.ifindex, out);
+}
+
+int
+nb_bridge_give_back(struct nb *nb, const struct nb_bridge_params *p,
+    const struct nb_link_saved *st)
+{
+	struct nb_link_info info;
+
+	if (nb_bridge_get(nb, p, &info) == -1)
+		return -1;
+	if ((p->ipv4 != NULL && !nb_saved_has(st, AF_INET, p->ipv4) &&
+		nb_addr_drop(nb, info.ifindex, AF_INET, p->ipv4) == -1) ||
+	    (p->ipv6 != NULL && !nb_saved_has(st, AF_INET6, p->ipv6) &&
+		nb_addr_drop(nb, info.ifindex, AF_INET6, p->ipv6) == -1))
+		return -1;
+	return nb_link_setup(nb, info.ifindex, st->mtu, NULL, st->up, p->name);
 }

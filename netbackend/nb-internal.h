@@ -33,6 +33,8 @@ int nb_ifindex(struct nb *, const char *name);
  * *master (0: none); the caller resolves it. */
 int nb_link_parse(struct nlmsghdr *, struct nb_link_info *,
     struct nb_link_stats *, int *master);
+/* The addresses of ifindex (IPv4 and IPv6, "a/p") into st->addrs. */
+int nb_link_addrs(struct nb *, int ifindex, struct nb_link_saved *st);
 /* Resolves an ifindex to a name, "" when unknown. */
 void nb_ifname(struct nb *, int ifindex, char name[NB_IFNAMSIZ]);
 

@@ -37,6 +37,7 @@ static struct nla_policy nb_link_policy[IFLA_MAX + 1] = {
 	[IFLA_MASTER] = { .type = NLA_U32 },
 	[IFLA_GROUP] = { .type = NLA_U32 },
 	[IFLA_IFALIAS] = { .type = NLA_STRING },
+	[IFLA_ADDRESS] = { .minlen = 6 },
 	[IFLA_LINKINFO] = { .type = NLA_NESTED },
 	[IFLA_STATS64] = { .minlen = sizeof(struct rtnl_link_stats64) },
 };
@@ -98,6 +99,8 @@ nb_link_parse(struct nlmsghdr *h, struct nb_link_info *info,
 	if (tb[IFLA_IFALIAS] != NULL)
 		snprintf(info->alias, sizeof(info->alias), "%s",
 		    nla_get_string(tb[IFLA_IFALIAS]));
+	if (tb[IFLA_ADDRESS] != NULL && nla_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(info->mac, nla_data(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_GROUP] != NULL)
 		info->group = (int)nla_get_u32(tb[IFLA_GROUP]);
 	nb_link_kind(tb[IFLA_LINKINFO], info->kind);
@@ -281,17 +284,21 @@ nb_link_stats_foreach(struct nb *nb,
 	return rc;
 }
 
-/* RTM_DELLINK naming the link by name, or a whole netdev group. */
+/* RTM_DELLINK naming the link by ifindex (when > 0), by name, or a
+ * whole netdev group. */
 static int
-nb_dellink(struct nb *nb, const char *name, int group, const char *what)
+nb_dellink(struct nb *nb, int ifindex, const char *name, int group,
+    const char *what)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
 	struct nl_msg *msg;
 
 	msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
 	if (msg == NULL || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) ||
-	    (name != NULL && nla_put_string(msg, IFLA_IFNAME, name)) ||
-	    (name == NULL && nla_put_u32(msg, IFLA_GROUP, (uint32_t)group))) {
+	    (ifindex <= 0 && name != NULL &&
+		nla_put_string(msg, IFLA_IFNAME, name)) ||
+	    (ifindex <= 0 && name == NULL &&
+		nla_put_u32(msg, IFLA_GROUP, (uint32_t)group))) {
 		nlmsg_free(msg);
 		return nb_fail(nb, ENOMEM, "%s: no memory", what);
 	}
@@ -303,7 +310,30 @@ nb_link_delete(struct nb *nb, const char *name)
 {
 	if (strlen(name) >= NB_IFNAMSIZ)
 		return nb_fail(nb, ENODEV, "%s: name too long", name);
-	return nb_dellink(nb, name, 0, name);
+	return nb_dellink(nb, 0, name, 0, name);
+}
+
+bool
+nb_link_is(const struct nb_link_info *li, const struct nb_link_id *id)
+{
+	return li->ifindex == id->ifindex && memcmp(li->mac, id->mac, 6) == 0 &&
+	    strcmp(li->alias, id->alias) == 0;
+}
+
+int
+nb_link_delete_owned(struct nb *nb, const char *name,
+    const struct nb_link_id *id)
+{
+	struct nb_link_info li;
+
+	if (nb_link_get(nb, name, &li) == -1)
+		return -1;
+	if (!nb_link_is(&li, id))
+		return nb_fail(nb, ESTALE, "%s: not the link unikd made "
+		    "(ifindex %d, alias '%s')", name, li.ifindex, li.alias);
+	/* By ifindex: a link made under the name since the check above
+	 * has another one, and is not touched. */
+	return nb_dellink(nb, li.ifindex, name, 0, name);
 }
 
 int
@@ -315,7 +345,7 @@ nb_link_delete_group(struct nb *nb, int group)
 	if (group <= 0)
 		return nb_fail(nb, EINVAL, "group %d: not a unikd group", group);
 	snprintf(what, sizeof(what), "group %d", group);
-	return nb_dellink(nb, NULL, group, what);
+	return nb_dellink(nb, 0, NULL, group, what);
 }
 
 int

@@ -122,18 +122,39 @@ int nb_link_set_group(struct nb *, const char *name, int group);
 
 struct nb_bridge_params {
 	const char *name;
+	const char *alias;	/* ifalias set on a bridge unikd makes, or NULL */
 	unsigned mtu;		/* 0: kernel default */
 	const char *ipv4;	/* gateway address with prefix "10.0.0.1/24", or NULL */
 	const char *ipv6;	/* "fd00::1/64", or NULL */
 };
-/* Creates a bridge, sets its MTU and addresses and brings it up. Its MAC
- * is derived from its name, so it stays the same as ports come and go and
- * when the bridge is made again. EEXIST when a link of that name exists. */
+/* Creates a bridge, sets its alias, MTU and addresses and brings it up.
+ * Its MAC (nb_bridge_mac()) is derived from its name and given in the
+ * creating request itself, so it stays the same as ports come and go and
+ * when the bridge is made again, and a bridge of that MAC is known to be
+ * unikd's even before its alias is set. EEXIST when a link of that name
+ * exists. */
 int nb_bridge_create(struct nb *, const struct nb_bridge_params *p);
+void nb_bridge_mac(const char *name, uint8_t mac[6]);
 /* Makes sure an existing bridge (adopted or made earlier) has the
  * addresses and MTU of p and is up; EMEDIUMTYPE when the link is not a
  * bridge, ENODEV when it does not exist. */
 int nb_bridge_ensure(struct nb *, const struct nb_bridge_params *p);
+
+/* What a bridge unikd adopts was like, to give it back so. */
+#define NB_SAVED_ADDRS 16
+#define NB_ADDRSTRLEN 64	/* "ffff:...:ffff/128" */
+struct nb_link_saved {
+	unsigned mtu;
+	bool up;
+	size_t naddrs;		/* at most NB_SAVED_ADDRS are kept */
+	char addrs[NB_SAVED_ADDRS][NB_ADDRSTRLEN];	/* "10.0.0.1/24" */
+};
+/* The MTU, up/down state and addresses of link name. */
+int nb_bridge_save(struct nb *, const char *name, struct nb_link_saved *out);
+/* Gives an adopted bridge back: removes the addresses of p that were not
+ * in st, and puts back st's MTU and up/down state. */
+int nb_bridge_give_back(struct nb *, const struct nb_bridge_params *p,
+    const struct nb_link_saved *st);
 
 struct nb_link_info {
 	char name[NB_IFNAMSIZ];
@@ -144,12 +165,27 @@ struct nb_link_info {
 	unsigned mtu;
 	int group;		/* netdev group, 0 the default */
 	bool up;
+	uint8_t mac[6];		/* IFLA_ADDRESS, zero when none */
 };
 /* One dump of every link; cb's non-zero return stops and is returned. */
 int nb_link_foreach(struct nb *,
     int (*cb)(void *arg, const struct nb_link_info *link), void *arg);
 /* One link by name; ENODEV when missing. */
 int nb_link_get(struct nb *, const char *name, struct nb_link_info *out);
+
+/* Who a link is, beyond its name (which anyone may take): what unikd
+ * recorded when it made the link. */
+struct nb_link_id {
+	int ifindex;
+	uint8_t mac[6];
+	char alias[256];
+};
+bool nb_link_is(const struct nb_link_info *, const struct nb_link_id *);
+/* Deletes link name only while it is still id (same ifindex, MAC and
+ * ifalias), by ifindex; ESTALE when it is another link, ENODEV when
+ * there is none. */
+int nb_link_delete_owned(struct nb *, const char *name,
+    const struct nb_link_id *id);
 
 struct nb_link_stats {
 	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;

@@ -96,8 +96,9 @@ net_create(struct ctl *c, int argc, char **argv)
 static int
 net_row(struct ctl_table *t, const json_t *net)
 {
-	char mtu[16], vms[16];
-	const char *row[8];
+	char mtu[16], vms[16], state[320];
+	const char *row[9];
+	const json_t *problem = json_object_get(net, "problem");
 
 	snprintf(mtu, sizeof(mtu), "%lld",
 	    (long long)json_integer_value(json_object_get(net, "mtu")));
@@ -111,6 +112,13 @@ net_row(struct ctl_table *t, const json_t *net)
 	row[5] = json_is_true(json_object_get(net, "nat")) ? "yes" : "no";
 	row[6] = json_is_true(json_object_get(net, "isolated")) ? "yes" : "no";
 	row[7] = vms;
+	/* The last column: a degraded network's reason is long. */
+	if (json_is_string(problem))
+		snprintf(state, sizeof(state), "degraded: %s",
+		    json_string_value(problem));
+	else
+		snprintf(state, sizeof(state), "%s", ctl_jstr(net, "state"));
+	row[8] = state;
 	return ctl_table_add(t, row);
 }
 
@@ -118,12 +126,12 @@ static int
 net_ls(struct ctl *c, int argc, char **argv)
 {
 	static const char *const header[] = {"NAME", "BRIDGE", "SUBNET",
-	    "GATEWAY", "MTU", "NAT", "ISOLATED", "VMS"};
+	    "GATEWAY", "MTU", "NAT", "ISOLATED", "VMS", "STATE"};
 
 	if (argc > 1)
 		return ctl_usage_error(&ctl_cmd_net,
 		    "ls: unexpected argument '%s'", argv[1]);
-	return ctl_list(c, "/v1/networks", "networks", header, 8, net_row);
+	return ctl_list(c, "/v1/networks", "networks", header, 9, net_row);
 }
 
 static int

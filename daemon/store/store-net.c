@@ -12,11 +12,25 @@
 #include "store.h"
 
 int
-store_net_insert(struct store *s, const char *name, const char *spec)
+store_net_insert(struct store *s, const struct store_net_row *r)
 {
 	return store_exec(s,
-	           "INSERT INTO networks (name, spec) VALUES (?1, ?2)", "tt",
-	           name, spec) == -1
+	           "INSERT INTO networks (name, spec, phase, ifindex, mac, "
+	           "found) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	           "tttitt", r->name, r->spec, r->phase, r->ifindex, r->mac,
+	           r->found) == -1
+	           ? -1
+	           : 0;
+}
+
+int
+store_net_update(struct store *s, const char *name, const char *phase,
+    int64_t ifindex, const char *mac)
+{
+	return store_exec(s,
+	           "UPDATE networks SET phase = ?2, ifindex = ?3, mac = ?4 "
+	           "WHERE name = ?1",
+	           "ttit", name, phase, ifindex, mac) == -1
 	           ? -1
 	           : 0;
 }
@@ -42,7 +56,7 @@ fail:
 }
 
 struct store_net_walk {
-	int (*cb)(void *arg, const char *a, const char *b);
+	int (*cb)(void *arg, const struct store_net_row *);
 	void *arg;
 };
 
@@ -50,17 +64,27 @@ static int
 store_net_row(void *arg, struct store_row *row)
 {
 	struct store_net_walk *w = arg;
+	struct store_net_row r = {
+	    .name = store_row_text(row, 0),
+	    .spec = store_row_text(row, 1),
+	    .phase = store_row_text(row, 2),
+	    .ifindex = store_row_int(row, 3),
+	    .mac = store_row_text(row, 4),
+	    .found = store_row_text(row, 5),
+	};
 
-	return w->cb(w->arg, store_row_text(row, 0), store_row_text(row, 1));
+	return w->cb(w->arg, &r);
 }
 
 int
 store_net_foreach(struct store *s,
-    int (*cb)(void *arg, const char *name, const char *spec), void *arg)
+    int (*cb)(void *arg, const struct store_net_row *), void *arg)
 {
 	struct store_net_walk w = {cb, arg};
 
-	return store_query(s, "SELECT name, spec FROM networks ORDER BY name",
+	return store_query(s,
+	    "SELECT name, spec, phase, ifindex, mac, found FROM networks "
+	    "ORDER BY name",
 	    store_net_row, &w, "");
 }
 

@@ -8,17 +8,35 @@
 #define UNIKD_STORE_NET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 
+/* A network's row: its definition, its phase ("creating" from before
+ * the host is changed until it is done, "ready", "removing" from before
+ * the host is changed until the row goes), and who its bridge is: the
+ * ifindex and MAC unikd saw (0 and NULL when not known yet) and, for an
+ * adopted bridge, how it was found (JSON, or NULL). */
+struct store_net_row {
+	const char *name;
+	const char *spec;
+	const char *phase;
+	int64_t ifindex;
+	const char *mac;
+	const char *found;
+};
+
 /* EEXIST when the name is taken. */
-int store_net_insert(struct store *, const char *name, const char *spec);
+int store_net_insert(struct store *, const struct store_net_row *);
+/* Sets phase, ifindex and mac of the row. */
+int store_net_update(struct store *, const char *name, const char *phase,
+    int64_t ifindex, const char *mac);
 /* Deletes the network and every lease in it, in one transaction. */
 int store_net_delete(struct store *, const char *name);
 /* Calls cb for each network, by name; a non-zero return stops and is
  * returned. */
 int store_net_foreach(struct store *,
-    int (*cb)(void *arg, const char *name, const char *spec), void *arg);
+    int (*cb)(void *arg, const struct store_net_row *), void *arg);
 
 /* EEXIST when the address is leased already. */
 int store_lease_insert(struct store *, const char *net, const char *ip,

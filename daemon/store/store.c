@@ -54,6 +54,12 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     /* 3: a pending restart and its crash streak outlive unikd (vm-run.c). */
     "ALTER TABLE vms ADD COLUMN restart_at INTEGER;"
     "ALTER TABLE vms ADD COLUMN streak INTEGER NOT NULL DEFAULT 0;",
+    /* 4: a network's row is its intent, written before the host is
+     * changed (phase), and who its bridge is (network-host.c). */
+    "ALTER TABLE networks ADD COLUMN phase TEXT NOT NULL DEFAULT 'ready';"
+    "ALTER TABLE networks ADD COLUMN ifindex INTEGER;"
+    "ALTER TABLE networks ADD COLUMN mac TEXT;"
+    "ALTER TABLE networks ADD COLUMN found TEXT;",
 };
 
 static const char *const store_sql[ST_TX_STMTS] = {

@@ -244,13 +244,22 @@ test_migrate_v2_with_rows(void **state)
 	f->store = NULL;
 	exec_on(f->path, "ALTER TABLE vms DROP COLUMN restart_at;"
 	    "ALTER TABLE vms DROP COLUMN streak;"
+	    "ALTER TABLE networks DROP COLUMN phase;"
+	    "ALTER TABLE networks DROP COLUMN ifindex;"
+	    "ALTER TABLE networks DROP COLUMN mac;"
+	    "ALTER TABLE networks DROP COLUMN found;"
+	    "INSERT INTO networks (name, spec) VALUES ('lan', '{}');"
 	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('vms')"
 	    " WHERE name IN ('restart_at', 'streak')", "0");
 	open_ok(f);
 	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_peek(f->path, "SELECT value FROM meta WHERE"
-	    " key = 'schema_version'", "3");
+	    " key = 'schema_version'", "4");
+	/* schema 4: a network of an older unikd is ready, its bridge's
+	 * identity not known yet */
+	assert_peek(f->path, "SELECT phase || ' ' || (ifindex IS NULL) ||"
+	    " (mac IS NULL) || (found IS NULL) FROM networks", "ready 111");
 	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	assert_string_equal(seen.names[0], "old");
