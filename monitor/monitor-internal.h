@@ -59,5 +59,8 @@ int mon_spec_recv(struct mon_spec *sp, char *err, size_t errlen);
 /* Forks and execs the tender of m->spec, its console on m->pipe_fd; waits
  * until the exec succeeded or failed (-1, the reason in err). */
 int mon_tender_start(struct mon *m, char *err, size_t errlen);
+/* monitor-privs.c: once the tender runs, keeps only CAP_KILL (none when
+ * the monitor does not have it) with no_new_privs; -1 with the reason. */
+int mon_privs_drop(char *err, size_t errlen);
 
 #endif

@@ -418,6 +418,11 @@ main(int argc, char **argv)
 		mon_abort(&m, err);
 	log_info("vm=%s pid=%d action=start tender=%s", m.spec.vm, (int)m.pid,
 	    m.spec.argv[0]);
+	if (mon_privs_drop(err, sizeof(err)) == -1) {
+		/* fail closed: no tender under a monitor that kept root */
+		kill(-m.pid, SIGKILL);
+		mon_abort(&m, err);
+	}
 	fcntl(MON_SPEC_FD, F_SETFL, O_NONBLOCK);
 	client_add(&m, MON_SPEC_FD);
 	mon_loop(&m);
