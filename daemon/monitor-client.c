@@ -385,26 +385,17 @@ int
 monitor_connect(struct event_base *base, const char *socket_path,
     const struct monitor_cbs *cbs, void *arg, struct monitor **out)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd, saved;
 
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", socket_path) >=
-	    (int)sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if ((fd = mon_io_connect(socket_path)) == -1)
+		return -1;
+	if (monitor_wrap(base, fd, cbs, arg, out) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    monitor_wrap(base, fd, cbs, arg, out) == -1)
-		goto fail;
 	return 0;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 int

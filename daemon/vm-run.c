@@ -93,24 +93,34 @@ vm_run_image(struct vm *vm, struct uerr *e)
 	return fd;
 }
 
-int
-vm_run_check(struct vm *vm, struct uerr *e)
+/* The VM's driver and the host's tender for it, known and available. */
+static int
+vm_run_tender(struct vm *vm, const struct tender_driver **dp,
+    const struct unikd_tender **tp, struct uerr *e)
 {
-	const struct tender_driver *d = tender_find(vm->spec.tender);
-	const struct unikd_tender *t = unikd_tender_find(vm->u,
-	    vm->spec.tender);
-	struct tender_cmd cmd = {0};
-	int rc, image_fd;
-
-	if (d == NULL || t == NULL)
+	*dp = tender_find(vm->spec.tender);
+	*tp = unikd_tender_find(vm->u, vm->spec.tender);
+	if (*dp == NULL || *tp == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': unknown tender '%s'", vm->spec.name,
 		    vm->spec.tender);
-	if (!t->available)
+	if (!(*tp)->available)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': tender '%s' is not available: %s",
-		    vm->spec.name, vm->spec.tender, t->version);
-	if ((image_fd = vm_run_image(vm, e)) == -1)
+		    vm->spec.name, vm->spec.tender, (*tp)->version);
+	return 0;
+}
+
+int
+vm_run_check(struct vm *vm, struct uerr *e)
+{
+	const struct tender_driver *d;
+	const struct unikd_tender *t;
+	struct tender_cmd cmd = {0};
+	int rc, image_fd;
+
+	if (vm_run_tender(vm, &d, &t, e) == -1 ||
+	    (image_fd = vm_run_image(vm, e)) == -1)
 		return -1;
 	rc = d->check != NULL ? d->check(&vm->spec, image_fd, e) : 0;
 	if (rc == 0)
@@ -151,8 +161,8 @@ int
 vm_run_spawn(struct vm *vm, struct uerr *e)
 {
 	struct unikd *u = vm->u;
-	const struct tender_driver *d = tender_find(vm->spec.tender);
-	const struct unikd_tender *t = unikd_tender_find(u, vm->spec.tender);
+	const struct tender_driver *d;
+	const struct unikd_tender *t;
 	struct tender_cmd cmd = {0};
 	struct monitor_spec ms = {0};
 	char sock[4096], exitp[4096], console[4096], err[512];
@@ -162,14 +172,8 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	size_t i;
 	int rc, image_fd;
 
-	if (d == NULL || t == NULL)
-		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "vm '%s': unknown tender '%s'", vm->spec.name,
-		    vm->spec.tender);
-	if (!t->available)
-		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "vm '%s': tender '%s' is not available: %s",
-		    vm->spec.name, vm->spec.tender, t->version);
+	if (vm_run_tender(vm, &d, &t, e) == -1)
+		return -1;
 	/* the image against the devices, before any TAP is made */
 	if ((image_fd = vm_run_image(vm, e)) == -1)
 		return -1;

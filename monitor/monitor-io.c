@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,4 +79,27 @@ mon_io_close_from(int first)
 	max = sysconf(_SC_OPEN_MAX);
 	for (fd = first; fd < (max > 0 ? max : 65536); fd++)
 		close((int)fd);
+}
+
+int
+mon_io_connect(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, saved;
+
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

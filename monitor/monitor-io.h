@@ -1,8 +1,8 @@
 /*
  * Plain fd I/O shared by unikd-monitor and unikd's side of the monitor
  * (monitor-client.c): whole writes, one protocol packet (monitor-proto.h)
- * with the fds it carries, and closing every fd above a number before an
- * exec.
+ * with the fds it carries, connecting to a monitor's socket, and closing
+ * every fd above a number before an exec.
  */
 #ifndef UNIKD_MONITOR_IO_H
 #define UNIKD_MONITOR_IO_H
@@ -18,6 +18,10 @@ int mon_io_write_all(int fd, const void *buf, size_t len);
  */
 int mon_io_send(int fd, char type, const void *buf, size_t len, const int *fds,
     size_t nfds, int flags);
+/* A non-blocking SEQPACKET socket connected to the monitor socket path
+ * (ECONNREFUSED when no monitor listens; EAGAIN when its backlog is
+ * full), or -1 with errno and nothing left open. */
+int mon_io_connect(const char *path);
 /* Closes every fd from first up. */
 void mon_io_close_from(int first);
 

@@ -331,12 +331,9 @@ listen_open(const char *path)
 		return -1;
 	}
 	/* A monitor that still answers there owns the VM: do not steal. */
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1)
-		return -1;
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	if (rc == 0 || errno == EAGAIN) {
+	if ((fd = mon_io_connect(path)) != -1 || errno == EAGAIN) {
+		if (fd != -1)
+			close(fd);
 		errno = EADDRINUSE;
 		return -1;
 	}

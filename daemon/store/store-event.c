@@ -70,11 +70,7 @@ store_event_foreach(struct store *s, int64_t since, const char *vm,
 		if ((ret = cb(arg, &row)) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_fail(s, rc);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return ret;
+	return store_rows_done(s, st, rc, ret);
 }
 
 int

@@ -60,6 +60,10 @@ struct store {
 int store_fail(struct store *s, int rc);
 /* Sets s->errmsg to msg and errno to errnum; returns -1. */
 int store_fail_errno(struct store *s, int errnum, const char *msg);
+/* Ends a read loop whose last sqlite3_step() gave rc and whose callback
+ * gave ret: an error unless rc is a row or the end; resets st for reuse.
+ * Returns ret, or -1 after store_fail(). */
+int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int ret);
 /* Steps a write statement to its end and resets it. */
 int store_step_done(struct store *s, sqlite3_stmt *st);
 /* Opens a transaction unless the caller already has one (*own = 0). */

@@ -131,6 +131,12 @@ store_query(struct store *s, const char *sql, store_row_cb cb, void *arg,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((ret = cb(arg, (struct store_row *)st)) != 0)
 			break;
+	return store_rows_done(s, st, rc, ret);
+}
+
+int
+store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int ret)
+{
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = store_fail(s, rc);
 	sqlite3_reset(st);

@@ -1,8 +1,8 @@
 /*
  * The test guest's NICs. It is the VM side of each TAP: it opens the TAP
- * by name as solo5-spt does, reads the TAP's MTU, and then reads and
- * writes raw Ethernet frames on it (the TAP is opened by guest-tap.c). On the first NIC it has the address
- * of --ipv4= and answers ARP, ICMP echo and UDP on --udp-echo= (the
+ * by name as solo5-spt does (guest-tap.c), reads the TAP's MTU, and then
+ * reads and writes raw Ethernet frames on it. On the first NIC it has the
+ * address of --ipv4= and answers ARP, ICMP echo and UDP on --udp-echo= (the
  * packet code is in guest-packet.c); --udp-to= sends one datagram a
  * second, through the --ipv4-gateway= when the destination is off-link,
  * after resolving the next hop by ARP. Notable events are printed on the
@@ -130,14 +130,9 @@ parse_ip(const char *s, uint32_t *ip)
 static int
 parse_port(const char *s, uint16_t *port)
 {
-	char *end;
 	unsigned long v;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
+	if (guest_parse_ulong(s, 65535, &v) == -1 || v == 0)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;

@@ -25,6 +25,10 @@ int64_t now_ns(void);
 void guest_block_attach(const char *name, const char *path,
     unsigned long sector_size);
 
+/* An unsigned decimal number that fills the whole string, at most max
+ * (testguest.c); -1 when it is not one. */
+int guest_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
 /* --- TAPs (guest-tap.c) --- */
 
 /* Opens the TAP iface as solo5-spt does: it must exist (ENOENT), be UP

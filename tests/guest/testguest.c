@@ -120,9 +120,8 @@ usage(void)
 	exit(1);
 }
 
-/* Parses an unsigned decimal number that fills the whole string. */
-static int
-parse_ulong(const char *s, unsigned long max, unsigned long *out)
+int
+guest_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -226,7 +225,7 @@ parse_tender_opt(struct guest_tender *t, const char *a)
 
 	if (strncmp(a, "--mem=", 6) == 0) {
 		/* spt needs at least 2 MiB. */
-		if (parse_ulong(a + 6, 1UL << 20, &n) == -1 || n < 2)
+		if (guest_parse_ulong(a + 6, 1UL << 20, &n) == -1 || n < 2)
 			die("--mem: invalid memory size '%s'", a + 6);
 		t->mem_mib = n;
 	} else if (strncmp(a, "--net:", 6) == 0) {
@@ -242,7 +241,7 @@ parse_tender_opt(struct guest_tender *t, const char *a)
 		block_get(t, name)->path = v;
 	} else if (strncmp(a, "--block-sector-size:", 20) == 0) {
 		v = parse_devspec("--block-sector-size", a + 20, name);
-		if (parse_ulong(v, 1UL << 20, &n) == -1 || n < 512 ||
+		if (guest_parse_ulong(v, 1UL << 20, &n) == -1 || n < 512 ||
 		    (n & (n - 1)) != 0)
 			die("--block-sector-size: invalid size '%s'", v);
 		block_get(t, name)->sector_size = n;
@@ -321,11 +320,12 @@ parse_guest_args(struct guest_args *g, int argc, char **argv, int first)
 				die("--exit-after: invalid duration '%s'",
 				    a + 13);
 		} else if (strncmp(a, "--exit-code=", 12) == 0) {
-			if (parse_ulong(a + 12, 255, &n) == -1)
+			if (guest_parse_ulong(a + 12, 255, &n) == -1)
 				die("--exit-code: invalid code '%s'", a + 12);
 			g->exit_code = (int)n;
 		} else if (strncmp(a, "--print-every=", 14) == 0) {
-			if (parse_ulong(a + 14, 86400000UL, &n) == -1 || n == 0)
+			if (guest_parse_ulong(a + 14, 86400000UL, &n) == -1 ||
+			    n == 0)
 				die("--print-every: invalid period '%s'",
 				    a + 14);
 			g->print_every_ms = (long)n;

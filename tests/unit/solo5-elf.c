@@ -1,6 +1,8 @@
 /* Solo5-shaped ELF images for the tests (solo5-elf.h). */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,17 @@ solo5_elf_write(const struct solo5_elf *e, const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 	if (fd == -1 || write(fd, e->buf, e->len) != (ssize_t)e->len)
+		abort();
+	close(fd);
+}
+
+void
+solo5_elf_create(const struct solo5_elf *e, char *tmpl)
+{
+	int fd = mkstemp(tmpl);
+
+	if (fd == -1 || fchmod(fd, 0644) == -1 ||
+	    write(fd, e->buf, e->len) != (ssize_t)e->len)
 		abort();
 	close(fd);
 }

@@ -31,5 +31,8 @@ void solo5_elf_build(struct solo5_elf *e, const struct solo5_elf_dev *devs,
     size_t ndevs, uint32_t target, int by_section);
 /* Writes the image to path (0644). */
 void solo5_elf_write(const struct solo5_elf *e, const char *path);
+/* Writes the image to a new file named from the mkstemp() template tmpl
+ * (0644). */
+void solo5_elf_create(const struct solo5_elf *e, char *tmpl);
 
 #endif

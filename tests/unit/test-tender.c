@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "tender.h"
+#include "tender-argv.h"
 #include "uerr.h"
 #include "vmspec.h"
 
@@ -42,19 +43,6 @@ spec_fill(struct vm_spec *s, const char *tender, size_t nargs)
 	s->memory = 64;
 	s->args = spec_args;
 	s->nargs = nargs;
-}
-
-static void
-assert_argv(const struct tender_cmd *cmd, const char *const *expect)
-{
-	size_t i;
-
-	for (i = 0; expect[i] != NULL; i++) {
-		assert_non_null(cmd->argv[i]);
-		assert_string_equal(cmd->argv[i], expect[i]);
-	}
-	assert_null(cmd->argv[i]);
-	assert_int_equal(cmd->argc, i);
 }
 
 static void
@@ -166,10 +154,15 @@ test_solo5_argv(void **state)
 	assert_null(cmd.argv);
 }
 
-/* Two NICs as vm-net.c fills them at start. */
+/* A spec with args and two NICs as vm-net.c fills them at start. */
 static void
-nics_fill(struct vm_nic nics[2])
+spec_nics(struct vm_spec *s, const char *tender, char **args,
+    struct vm_nic nics[2])
 {
+	spec_fill(s, tender, 2);
+	s->args = args;
+	s->nics = nics;
+	s->nnics = 2;
 	memset(nics, 0, 2 * sizeof(*nics));
 	snprintf(nics[0].name, sizeof(nics[0].name), "service");
 	snprintf(nics[0].mac, sizeof(nics[0].mac), "02:aa:00:00:00:01");
@@ -202,11 +195,7 @@ test_solo5_nics(void **state)
 	struct uerr e = {0};
 
 	(void)state;
-	nics_fill(nics);
-	spec_fill(&s, "solo5-spt", 2);
-	s.args = args;
-	s.nics = nics;
-	s.nnics = 2;
+	spec_nics(&s, "solo5-spt", args, nics);
 	assert_int_equal(tender_find("solo5-spt")->command(&s, NULL,
 	    "/usr/lib/solo5/solo5-spt", -1, &cmd, &e), 0);
 	assert_argv(&cmd, expect);
@@ -246,11 +235,7 @@ test_exec_nics(void **state)
 	struct uerr e = {0};
 
 	(void)state;
-	nics_fill(nics);
-	spec_fill(&s, "exec", 2);
-	s.args = args;
-	s.nics = nics;
-	s.nnics = 2;
+	spec_nics(&s, "exec", args, nics);
 	assert_int_equal(tender_find("exec")->command(&s, &tc,
 	    "/usr/bin/runvm", -1, &cmd, &e), 0);
 	assert_argv(&cmd, expect);
