@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "lease.h"
 #include "log.h"
 #include "network.h"
@@ -171,11 +172,57 @@ network_host_make(struct unikd *u, struct network *net, struct uerr *e)
 	return 0;
 }
 
+/*
+ * IPv4 forwarding is a switch of the whole host (of unikd's network
+ * namespace). The first NAT network turns it on, after what it was is
+ * recorded in the store (so a crash cannot lose it); when the last NAT
+ * network goes, it is put back as it was and the record dropped.
+ */
+static int
+network_forward_hold(struct unikd *u)
+{
+	int was;
+
+	if (u->forward_before == -1) {
+		if (nb_ip_forward_get(u->nb, &was) == -1)
+			return -1;
+		if (store_net_forward_set(u->store, was) == -1) {
+			log_warnx("action=record-ip-forward error=\"%s\"",
+			    store_errmsg(u->store));
+			errno = EIO;
+			return -1;
+		}
+		u->forward_before = was;
+		log_info("action=ip-forward before=%d now=1", was);
+		fault_point("net-forward-recorded");
+	}
+	return nb_ip_forward_set(u->nb, 1);
+}
+
+void
+network_forward_release(struct unikd *u)
+{
+	if (u->nnat > 0 || u->forward_before == -1 || u->nb == NULL)
+		return;
+	if (nb_ip_forward_set(u->nb, u->forward_before) == -1) {
+		log_warnx("action=restore-ip-forward error=\"%s\"",
+		    network_nb_failed(u));
+		return;
+	}
+	log_info("action=ip-forward restored=%d", u->forward_before);
+	if (store_net_forward_clear(u->store) == -1)
+		log_warnx("action=restore-ip-forward error=\"%s\"",
+		    store_errmsg(u->store));
+	u->forward_before = -1;
+}
+
 int
 network_nat_make(struct unikd *u, const struct network *net)
 {
 	char cidr[24];
 
+	if (network_forward_hold(u) == -1)
+		return -1;
 	network_cidr(net, net->subnet.addr, cidr);
 	return nb_nat_add(u->nb, net->name, cidr, net->bridge);
 }

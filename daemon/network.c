@@ -71,6 +71,8 @@ network_table_insert(struct unikd *u, struct network *net)
 	u->network_table->buckets[h] = net;
 	TAILQ_INSERT_TAIL(&u->networks, net, entry);
 	u->nnetworks++;
+	if (net->nat)
+		u->nnat++;
 }
 
 static void
@@ -85,6 +87,8 @@ network_table_remove(struct unikd *u, struct network *net)
 		*p = net->hash_next;
 	TAILQ_REMOVE(&u->networks, net, entry);
 	u->nnetworks--;
+	if (net->nat)
+		u->nnat--;
 }
 
 static void
@@ -179,6 +183,7 @@ undo:
 	if (store_net_delete(u->store, net->name) == -1)
 		log_warnx("network=%s action=undo-create error=\"%s\"",
 		    net->name, store_errmsg(u->store));
+	network_forward_release(u);
 fail:
 	network_free(net);
 	return -1;
@@ -239,6 +244,7 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 	if (store_net_delete(u->store, net->name) == -1)
 		log_warnx("network=%s action=remove error=\"%s\"", net->name,
 		    store_errmsg(u->store));
+	network_forward_release(u);
 	log_info("network=%s bridge=%s action=remove bridge_kept=%s", net->name,
 	    net->bridge, net->adopted ? "yes" : "no");
 	unikd_event(u, "network.removed", NULL,
@@ -415,6 +421,9 @@ network_init(struct unikd *u)
 	TAILQ_INIT(&l.unfinished);
 	u->nnetworks = 0;
 	u->ndegraded = 0;
+	u->nnat = 0;
+	if (store_net_forward_get(u->store, &u->forward_before) == -1)
+		return -1;
 	if ((u->network_table = calloc(1, sizeof(*u->network_table))) == NULL)
 		return -1;
 	rc = store_net_foreach(u->store, network_load_row, &l);
@@ -434,6 +443,8 @@ network_init(struct unikd *u)
 		return 0;
 	TAILQ_FOREACH(net, &u->networks, entry)
 	network_host_restore(u, net);
+	/* The last NAT network may have gone in a crash. */
+	network_forward_release(u);
 	u->nb_event = event_new(u->base, nb_event_fd(u->nb),
 	    EV_READ | EV_PERSIST, network_on_event, u);
 	if (u->nb_event == NULL || event_add(u->nb_event, NULL) == -1)

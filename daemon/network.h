@@ -94,7 +94,10 @@ int network_host_prepare(struct unikd *, struct network *, struct uerr *);
 int network_host_make(struct unikd *, struct network *, struct uerr *);
 void network_host_unmake(struct unikd *, struct network *);
 int network_host_restore(struct unikd *, struct network *);
+/* NAT for net, with IPv4 forwarding on (what it was recorded first). */
 int network_nat_make(struct unikd *, const struct network *);
+/* Puts IPv4 forwarding back as it was once no NAT network is left. */
+void network_forward_release(struct unikd *);
 void network_degrade(struct unikd *, struct network *, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The row's phase with the bridge's identity; -1 logged. */

@@ -66,6 +66,9 @@ struct unikd {
 	TAILQ_HEAD(, network) networks;
 	size_t nnetworks;
 	size_t ndegraded;		/* networks with a problem */
+	size_t nnat;			/* networks with NAT */
+	int forward_before;		/* ip_forward before unikd's first
+					 * NAT network, -1: not changed */
 	struct network_table *network_table;	/* name -> network, O(1) */
 	struct event *nb_event;		/* link notifications */
 

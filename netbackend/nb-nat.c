@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,22 +75,6 @@ nb_nft_run(struct nb *nb, const char *cmd, char *out, size_t outlen)
 	return rc == 0 ? 0 : -1;
 }
 
-/* IPv4 forwarding on, in this network namespace. */
-static int
-nb_nat_forwarding(struct nb *nb)
-{
-	int fd, rc;
-
-	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	if (fd == -1)
-		return nb_fail(nb, errno, "ip_forward: %s", strerror(errno));
-	rc = write(fd, "1", 1) == 1 ? 0 : -1;
-	if (rc == -1)
-		nb_fail(nb, errno, "ip_forward: %s", strerror(errno));
-	close(fd);
-	return rc;
-}
-
 int
 nb_nat_add(struct nb *nb, const char *network, const char *subnet,
     const char *bridge)
@@ -120,9 +105,7 @@ nb_nat_add(struct nb *nb, const char *network, const char *subnet,
 	    "add rule " NB_NFT_TABLE " fwd-%1$s iifname \"%4$s\" accept\n"
 	    "add rule " NB_NFT_TABLE " fwd-%1$s oifname \"%4$s\" accept\n",
 	    network, addr, net.prefix, bridge);
-	if (nb_nft_run(nb, cmd, NULL, 0) == -1)
-		return -1;
-	return nb_nat_forwarding(nb);
+	return nb_nft_run(nb, cmd, NULL, 0);
 }
 
 int
@@ -179,3 +162,42 @@ nb_nat_remove(struct nb *nb, const char *network)
 }
 
 #endif
+
+/* net.ipv4.ip_forward of the network namespace unikd runs in. */
+#define NB_IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+
+int
+nb_ip_forward_get(struct nb *nb, int *value)
+{
+	char buf[16];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(NB_IP_FORWARD, O_RDONLY | O_CLOEXEC)) == -1)
+		return nb_fail(nb, errno, "ip_forward: %s", strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return nb_fail(nb, EIO, "ip_forward: unreadable");
+	buf[n] = '\0';
+	*value = atoi(buf);
+	return 0;
+}
+
+int
+nb_ip_forward_set(struct nb *nb, int value)
+{
+	char buf[16];
+	int fd, rc, len;
+
+	if (value < 0)
+		return nb_fail(nb, EINVAL, "ip_forward: %d", value);
+	len = snprintf(buf, sizeof(buf), "%d\n", value);
+	if ((fd = open(NB_IP_FORWARD, O_WRONLY | O_CLOEXEC)) == -1)
+		return nb_fail(nb, errno, "ip_forward: %s", strerror(errno));
+	rc = write(fd, buf, (size_t)len) == len ? 0 : -1;
+	if (rc == -1)
+		nb_fail(nb, errno, "ip_forward: %s", strerror(errno));
+	close(fd);
+	return rc;
+}

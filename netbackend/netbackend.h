@@ -217,10 +217,13 @@ int nb_event_read(struct nb *,
 
 /* Masquerades traffic from subnet leaving through any interface but
  * bridge: a chain "nat-NETWORK" in table inet unikd, made with its rule.
- * Also turns on IPv4 forwarding. Idempotent. */
+ * Idempotent. Forwarding is the caller's (nb_ip_forward_set). */
 int nb_nat_add(struct nb *, const char *network, const char *subnet,
     const char *bridge);
 /* Removes that chain (the table too when it is empty). ENOENT if none. */
 int nb_nat_remove(struct nb *, const char *network);
+/* net.ipv4.ip_forward of this network namespace (a host-wide switch). */
+int nb_ip_forward_get(struct nb *, int *value);
+int nb_ip_forward_set(struct nb *, int value);
 
 #endif

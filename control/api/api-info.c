@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api-internal.h"
+#include "netbackend.h"
 #include "unikd.h"
 #include "vm.h"
 
@@ -70,6 +71,22 @@ api_info_warnings(const struct unikd *u)
 	return a;
 }
 
+/* net.ipv4.ip_forward now, and what it was before unikd turned it on
+ * for its first NAT network (null: unikd holds it not). */
+static json_t *
+api_info_forward(const struct unikd *u)
+{
+	int now;
+
+	return json_pack("{s:o,s:o}", "value",
+	    u->nb != NULL && nb_ip_forward_get(u->nb, &now) == 0
+	        ? json_integer(now)
+	        : json_null(),
+	    "before_unikd",
+	    u->forward_before >= 0 ? json_integer(u->forward_before)
+	                           : json_null());
+}
+
 void
 api_info_get(struct api_req *r)
 {
@@ -79,7 +96,7 @@ api_info_get(struct api_req *r)
 	api_time_format(u->started_at, started, sizeof(started));
 	api_reply_json(r->req, 200,
 	    json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,"
-	              "s:o,s:{s:I,s:I,s:I,s:I,s:I},s:o,s:o}",
+	              "s:o,s:{s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o}",
 	        "version", PACKAGE_VERSION, "api", "v1", "pid", (int)getpid(),
 	        "started_at", started, "state_dir", u->cf.state_dir, "socket",
 	        u->cf.socket, "tenders", api_info_tenders(u), "limits",
@@ -88,5 +105,6 @@ api_info_get(struct api_req *r)
 	        (json_int_t)u->cf.max_memory, "max_connections",
 	        (json_int_t)u->cf.max_connections, "request_timeout",
 	        (json_int_t)u->cf.request_timeout, "vms", api_info_vms(u),
-	        "warnings", api_info_warnings(u)));
+	        "warnings", api_info_warnings(u), "ip_forward",
+	        api_info_forward(u)));
 }

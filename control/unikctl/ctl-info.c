@@ -49,6 +49,26 @@ info_tenders(const json_t *tenders)
 	ctl_table_free(t);
 }
 
+/* IPv4 forwarding is the whole host's: say whether unikd turned it on
+ * and what it puts back when its last NAT network goes. */
+static void
+info_forward(const json_t *fwd)
+{
+	const json_t *now = json_object_get(fwd, "value");
+	const json_t *before = json_object_get(fwd, "before_unikd");
+
+	if (!json_is_integer(now))
+		return;
+	if (json_is_integer(before))
+		printf("IP forward: %lld (set by unikd for its NAT networks; "
+		       "back to %lld when the last goes)\n",
+		    (long long)json_integer_value(now),
+		    (long long)json_integer_value(before));
+	else
+		printf("IP forward: %lld (not changed by unikd)\n",
+		    (long long)json_integer_value(now));
+}
+
 static void
 info_print(const json_t *info)
 {
@@ -75,6 +95,7 @@ info_print(const json_t *info)
 		       "max_body_size %lld bytes\n",
 		    num(lim, "max_vms"), num(lim, "max_memory"),
 		    num(lim, "max_body_size"));
+	info_forward(json_object_get(info, "ip_forward"));
 	printf("Tenders:\n");
 	info_tenders(json_object_get(info, "tenders"));
 	json_array_foreach(json_object_get(info, "warnings"), i, w)

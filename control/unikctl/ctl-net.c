@@ -157,7 +157,10 @@ const struct ctl_cmd ctl_cmd_net = {
     .name = "net",
     .usage = "create NET [--subnet CIDR] [--gateway IP] [--mtu N] [--nat]"
              " [--isolated] [--bridge BR] [--ipv6-gateway ADDR/PREFIX]\n"
-             "       unikctl net ls | inspect NET... | rm NET...",
+             "       unikctl net ls | inspect NET... | rm NET...\n"
+             "  --nat masquerades the subnet and turns on the host's\n"
+             "  net.ipv4.ip_forward; unikd records what it was and puts it\n"
+             "  back when its last NAT network is removed (unikctl info).",
     .summary = "manage networks (bridges with a subnet, NAT, isolation)",
     .subs = net_subs,
     .nsubs = sizeof(net_subs) / sizeof(net_subs[0]),

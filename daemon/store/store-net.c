@@ -88,6 +88,45 @@ store_net_foreach(struct store *s,
 	    store_net_row, &w, "");
 }
 
+static int
+store_net_forward_row(void *arg, struct store_row *row)
+{
+	*(int *)arg = (int)store_row_int(row, 0);
+	return 1;
+}
+
+int
+store_net_forward_get(struct store *s, int *value)
+{
+	*value = -1;
+	return store_query(s,
+	           "SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+	           "'ip_forward_before'",
+	           store_net_forward_row, value, "") == -1
+	           ? -1
+	           : 0;
+}
+
+int
+store_net_forward_set(struct store *s, int value)
+{
+	return store_exec(s,
+	           "INSERT OR REPLACE INTO meta (key, value) VALUES "
+	           "('ip_forward_before', CAST(?1 AS TEXT))",
+	           "i", (int64_t)value) == -1
+	           ? -1
+	           : 0;
+}
+
+int
+store_net_forward_clear(struct store *s)
+{
+	return store_exec(s,
+	           "DELETE FROM meta WHERE key = 'ip_forward_before'", "") == -1
+	           ? -1
+	           : 0;
+}
+
 int
 store_lease_insert(struct store *s, const char *net, const char *ip,
     const char *vm, const char *nic)

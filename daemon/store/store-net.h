@@ -38,6 +38,13 @@ int store_net_delete(struct store *, const char *name);
 int store_net_foreach(struct store *,
     int (*cb)(void *arg, const struct store_net_row *), void *arg);
 
+/* What net.ipv4.ip_forward was before unikd turned it on for its first
+ * NAT network (the meta key "ip_forward_before"): -1 when unikd holds
+ * no such value. set records it, clear forgets it. */
+int store_net_forward_get(struct store *, int *value);
+int store_net_forward_set(struct store *, int value);
+int store_net_forward_clear(struct store *);
+
 /* EEXIST when the address is leased already. */
 int store_lease_insert(struct store *, const char *net, const char *ip,
     const char *vm, const char *nic);

@@ -520,7 +520,7 @@ static void
 test_nat(void **state)
 {
 	char out[8192], buf[8];
-	int fd;
+	int fd, fwd;
 
 	(void)state;
 	bridge_up();
@@ -533,11 +533,18 @@ test_nat(void **state)
 				    BR "\" masquerade"));
 	assert_int_equal(count(out, "masquerade"), 1);	/* idempotent */
 	assert_non_null(strstr(out, "chain fwd-lan"));
+	/* Forwarding is the caller's, read and written as it was. */
+	assert_int_equal(nb_ip_forward_set(nb, 0), 0);
+	assert_int_equal(nb_ip_forward_get(nb, &fwd), 0);
+	assert_int_equal(fwd, 0);
+	assert_int_equal(nb_ip_forward_set(nb, 1), 0);
 	fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(read(fd, buf, 1), 1);
 	assert_int_equal(buf[0], '1');
 	close(fd);
+	assert_int_equal(nb_ip_forward_get(nb, &fwd), 0);
+	assert_int_equal(fwd, 1);
 	/* Nothing a caller passes becomes nft syntax. */
 	assert_int_equal(nb_nat_add(nb, "x\ndelete table inet other",
 			     "10.98.0.0/24", BR), -1);
