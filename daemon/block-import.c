@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -125,8 +127,8 @@ block_import_fits(const char *name, const char *path, uint64_t offset,
 		    "'%s' holds %" PRIu64 " bytes)", total, name, info.size);
 	if (offset > info.size || len > info.size - offset)
 		return uerr_set(e, UERR_TOO_LARGE,
-		    "import of %" PRIu64 " bytes exceeds block size (block "
-		    "'%s' holds %" PRIu64 " bytes)", offset + len, name,
+		    "a piece of %zu bytes at offset %" PRIu64 " ends past the "
+		    "end of block '%s' (%" PRIu64 " bytes)", len, offset, name,
 		    info.size);
 	return 0;
 }
@@ -202,12 +204,13 @@ out:
 }
 
 int
-block_export(struct unikd *u, const char *name, uint64_t offset, void *buf,
-    size_t len, size_t *got, struct uerr *e)
+block_export(struct unikd *u, const char *name, uint64_t offset,
+    uint64_t len, int *fdp, uint64_t *n, struct uerr *e)
 {
 	struct block_rec r;
-	char path[4096];
-	int fd = -1, rc = -1;
+	struct stat st;
+	uint64_t size;
+	int fd;
 
 	if (block_rec_load(u, name, &r, e) == -1)
 		return -1;
@@ -215,12 +218,20 @@ block_export(struct unikd *u, const char *name, uint64_t offset, void *buf,
 	/* A running VM writes as we read: the copy would be torn. */
 	if (block_lock(u, name, &fd, e) == -1)
 		return -1;
-	block_path(u, name, path, sizeof(path));
-	if (bb_block_read(path, offset, buf, len, got) == -1)
-		uerr_set(e, UERR_INTERNAL, "block '%s': read: %s", name,
+	if (fstat(fd, &st) == -1) {
+		uerr_set(e, UERR_INTERNAL, "block '%s': %s", name,
 		    strerror(errno));
-	else
-		rc = 0;
-	close(fd);
-	return rc;
+		close(fd);
+		return -1;
+	}
+	size = (uint64_t)st.st_size;
+	if (offset > size) {
+		close(fd);
+		return uerr_set(e, UERR_RANGE,
+		    "query parameter 'offset': %" PRIu64 " is past the end "
+		    "of block '%s' (%" PRIu64 " bytes)", offset, name, size);
+	}
+	*n = len < size - offset ? len : size - offset;
+	*fdp = fd;
+	return 0;
 }

@@ -59,9 +59,14 @@ int block_clone(struct unikd *, const char *src, const char *dst,
 int block_import(struct unikd *, const char *name, uint64_t offset,
     uint64_t total, const void *buf, size_t len, json_t **out,
     struct uerr *e);
-/* Reads up to len bytes at offset into buf; *got is 0 past the end. */
+/*
+ * An export of up to len bytes at offset: *fd is the block, open and
+ * locked (the lock goes when it is closed, so a VM cannot start and
+ * write while the bytes are sent), and *n how many to send from offset:
+ * 0 at the end. An offset past the end is a 416.
+ */
 int block_export(struct unikd *, const char *name, uint64_t offset,
-    void *buf, size_t len, size_t *got, struct uerr *e);
+    uint64_t len, int *fd, uint64_t *n, struct uerr *e);
 
 /*
  * Locks every block of vm's definition, in order, into fds[i] (open

@@ -20,6 +20,8 @@ uerr_code(int status)
 		return "conflict";
 	case 413:
 		return "too_large";
+	case 416:
+		return "out_of_range";
 	case 422:
 		return "unprocessable";
 	case 503:

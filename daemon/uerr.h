@@ -7,7 +7,7 @@
 #define UNIKD_UERR_H
 
 struct uerr {
-	int status;		/* 400, 403, 404, 409, 413, 422, 500, 503 */
+	int status;		/* 400, 403, 404, 409, 413, 416, 422, 500, 503 */
 	const char *code;	/* "invalid", "not_found", "conflict", ... */
 	char message[512];
 };
@@ -18,6 +18,7 @@ struct uerr {
 #define UERR_NOT_FOUND 404	/* "not_found" */
 #define UERR_CONFLICT 409	/* "conflict" */
 #define UERR_TOO_LARGE 413	/* "too_large" */
+#define UERR_RANGE 416		/* "out_of_range" */
 #define UERR_UNPROCESSABLE 422	/* "unprocessable" */
 #define UERR_INTERNAL 500	/* "internal" */
 #define UERR_UNAVAILABLE 503	/* "unavailable" */

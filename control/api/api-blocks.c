@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -185,6 +186,11 @@ api_blocks_piece(struct api_req *r, size_t len, uint64_t *offset,
 		return uerr_set(e, UERR_INVALID,
 		    "header Content-Range: '%.80s' is not 'bytes "
 		    "START-END/TOTAL'", range);
+	/* files end before 2^63: a larger number is no offset at all */
+	if (end > (uint64_t)INT64_MAX || *total > (uint64_t)INT64_MAX)
+		return uerr_set(e, UERR_INVALID,
+		    "header Content-Range: '%.80s' names a byte past %" PRId64
+		    ", the largest offset a file may have", range, INT64_MAX);
 	if (end - start + 1 != len || (off >= 0 && (uint64_t)off != start))
 		return uerr_set(e, UERR_INVALID,
 		    "header Content-Range: '%.80s' does not match the %zu "
@@ -216,47 +222,47 @@ out:
 	api_blocks_reply(r, rc, 200, out, &e);
 }
 
-static void
-api_blocks_free_piece(const void *data, size_t len, void *arg)
-{
-	(void)len;
-	(void)arg;
-	free((void *)data);
-}
-
+/*
+ * The bytes go out as a file segment (sendfile as the client reads), not
+ * a copy in memory: an export costs a few hundred bytes however long and
+ * however slowly it is read. The segment holds the locked fd until sent.
+ */
 void
 api_blocks_export(struct api_req *r)
 {
+	struct evbuffer_file_segment *seg = NULL;
 	long long offset, length;
 	struct evbuffer *buf;
-	size_t got = 0;
 	struct uerr e;
-	char *data;
+	uint64_t n;
+	int fd;
 
 	if (api_query_int(r, "offset", 0, 0, INT64_MAX, &offset, &e) == -1 ||
 	    api_query_int(r, "length", API_EXPORT_DEFAULT, 1, API_EXPORT_MAX,
-		&length, &e) == -1) {
+		&length, &e) == -1 ||
+	    block_export(r->u, r->name, (uint64_t)offset, (uint64_t)length,
+		&fd, &n, &e) == -1) {
 		api_reply_error(r->req, &e);
 		return;
 	}
-	if ((data = malloc((size_t)length)) == NULL ||
-	    (buf = evbuffer_new()) == NULL) {
-		free(data);
-		api_reply_errorf(r->req, 500, "out of memory");
+	if ((buf = evbuffer_new()) == NULL || (n > 0 &&
+	    ((seg = evbuffer_file_segment_new(fd, (ev_off_t)offset,
+	    (ev_off_t)n, EVBUF_FS_CLOSE_ON_FREE)) == NULL ||
+	    evbuffer_add_file_segment(buf, seg, 0, (ev_off_t)n) == -1))) {
+		if (seg != NULL)
+			evbuffer_file_segment_free(seg);
+		else
+			close(fd);
+		if (buf != NULL)
+			evbuffer_free(buf);
+		api_reply_errorf(r->req, 500, "block '%s': cannot send: %s",
+		    r->name, strerror(errno));
 		return;
 	}
-	if (block_export(r->u, r->name, (uint64_t)offset, data,
-	    (size_t)length, &got, &e) == -1) {
-		free(data);
-		evbuffer_free(buf);
-		api_reply_error(r->req, &e);
-		return;
-	}
-	if (got == 0)
-		free(data);	/* past the end: an empty body */
+	if (seg != NULL)
+		evbuffer_file_segment_free(seg);	/* buf holds it */
 	else
-		evbuffer_add_reference(buf, data, got, api_blocks_free_piece,
-		    NULL);
+		close(fd);	/* the end: an empty body */
 	api_reply_text(r->req, buf, "application/octet-stream");
 	evbuffer_free(buf);
 }

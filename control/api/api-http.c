@@ -39,6 +39,7 @@ static const struct {
     {405, "Method Not Allowed"},
     {409, "Conflict"},
     {413, "Payload Too Large"},
+    {416, "Range Not Satisfiable"},
     {422, "Unprocessable Entity"},
     {503, "Service Unavailable"},
 };
