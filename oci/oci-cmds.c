@@ -81,6 +81,7 @@ delete_exec(struct oci *o, int argc, char **argv)
 	};
 	struct oci_state st;
 	enum oci_status status;
+	char path[4096];
 	bool force = false;
 	int c;
 
@@ -91,9 +92,12 @@ delete_exec(struct oci *o, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return oci_usage(&oci_cmd_delete, "one container ID, please");
+	/* runc: --force of a container that does not exist is fine */
 	if (force && oci_id_valid(argv[optind]) &&
-	    oci_state_load(o, argv[optind], &st) == -1 && errno == ENOENT)
-		return 0; /* runc: --force of a missing container is fine */
+	    oci_state_dir(o, argv[optind], "state.json", path,
+	        sizeof(path)) == 0 &&
+	    access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
 	if (oci_state_find(o, argv[optind], &st) == -1)
 		return 1;
 	status = oci_state_status(o, &st);
