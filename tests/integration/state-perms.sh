@@ -47,8 +47,8 @@ start_unikd
 uk image push img1 "$IMG" >/dev/null || fail "image push"
 run_vm p1 --image img1 -- --print-every=100
 wait_state p1 running
-assert_contains "$(uk logs p1)" "testguest: booting image $S/images/sha256/" \
-    "p1 console (the tender opened its image as nobody)"
+assert_contains "$(uk logs p1)" "testguest: booting image /dev/fd/" \
+    "p1 console (the tender boots the image unikd opened for it)"
 check_private "after the first start"
 
 info "an old installation: world-readable state"
