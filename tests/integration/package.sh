@@ -25,7 +25,7 @@ case ${UNIKD_TEST_PACKAGE:-auto} in
 		echo "SKIP: a sanitizer build (UNIKD_TEST_PACKAGE=1 forces it)"
 		exit 77
 	fi
-	if [ ! -d "$top_srcdir/.git" ]; then
+	if [ ! -e "$top_srcdir/.git" ]; then
 		echo "SKIP: not a git work tree (UNIKD_TEST_PACKAGE=1 forces it)"
 		exit 77
 	fi ;;
