@@ -41,8 +41,10 @@ struct network_table;
 struct unikd_tender {
 	const struct tender_driver *driver;
 	char path[4096];
-	char version[256];	/* or the reason it is unavailable */
+	char version[256];	/* or why the version query failed */
 	bool available;
+	char reason[512];	/* why it is not available, or "" */
+	char nic_reason[512];	/* why it cannot have NICs, or "" */
 };
 
 /* A subscriber to the event stream (GET /v1/events?follow=true). */

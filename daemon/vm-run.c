@@ -93,7 +93,9 @@ vm_run_image(struct vm *vm, struct uerr *e)
 	return fd;
 }
 
-/* The VM's driver and the host's tender for it, known and available. */
+/* The VM's driver and the host's tender for it, known and available
+ * (its binary answers, the tender user opens /dev/kvm where needed):
+ * the probe's findings, not a new one. */
 static int
 vm_run_tender(struct vm *vm, const struct tender_driver **dp,
     const struct unikd_tender **tp, struct uerr *e)
@@ -107,7 +109,25 @@ vm_run_tender(struct vm *vm, const struct tender_driver **dp,
 	if (!(*tp)->available)
 		return uerr_set(e, UERR_UNPROCESSABLE,
 		    "vm '%s': tender '%s' is not available: %s",
-		    vm->spec.name, vm->spec.tender, (*tp)->version);
+		    vm->spec.name, vm->spec.tender, (*tp)->reason);
+	return 0;
+}
+
+/*
+ * The image and its manifest against the VM's devices, then whether the
+ * tender user can open the VM's TAPs: what the definition says is judged
+ * before what the host lacks. -1 with e filled.
+ */
+static int
+vm_run_devices(struct vm *vm, const struct tender_driver *d,
+    const struct unikd_tender *t, int image_fd, struct uerr *e)
+{
+	if (d->check != NULL && d->check(&vm->spec, image_fd, e) == -1)
+		return -1;
+	if (vm->spec.nnics > 0 && t->nic_reason[0] != '\0')
+		return uerr_set(e, UERR_UNPROCESSABLE,
+		    "vm '%s': tender '%s' cannot open its TAPs: %s",
+		    vm->spec.name, vm->spec.tender, t->nic_reason);
 	return 0;
 }
 
@@ -122,7 +142,7 @@ vm_run_check(struct vm *vm, struct uerr *e)
 	if (vm_run_tender(vm, &d, &t, e) == -1 ||
 	    (image_fd = vm_run_image(vm, e)) == -1)
 		return -1;
-	rc = d->check != NULL ? d->check(&vm->spec, image_fd, e) : 0;
+	rc = vm_run_devices(vm, d, t, image_fd, e);
 	if (rc == 0)
 		rc = d->command(&vm->spec, conf_tender_find(&vm->u->cf,
 		    d->name), t->path[0] != '\0' ? t->path : d->name,
@@ -177,7 +197,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	/* the image against the devices, before any TAP is made */
 	if ((image_fd = vm_run_image(vm, e)) == -1)
 		return -1;
-	if (d->check != NULL && d->check(&vm->spec, image_fd, e) == -1) {
+	if (vm_run_devices(vm, d, t, image_fd, e) == -1) {
 		close(image_fd);
 		return -1;
 	}
@@ -420,13 +440,48 @@ vm_run_resume_restart(struct vm *vm)
 	vm_timer_set(vm, vm_restart_timer, (unsigned)left);
 }
 
+/*
+ * How the user reads an exit. A stop or kill asked through the API is
+ * "stopped" (0) whatever the tender made of it (hvt exits 1 on SIGTERM),
+ * or "stopped (SIGKILL)" (137) when it had to be killed; a driver's
+ * clean guest exit is 0. The tender's own status stays in tender_status.
+ * Returns the status the restart policy judges.
+ */
+static int
+vm_exit_record(struct vm *vm, int wstatus, const char *reason)
+{
+	const struct tender_driver *d = tender_find(vm->spec.tender);
+	bool killed = WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL;
+
+	vm->tender_status = tender_exit_status(wstatus);
+	vm->exit_status = vm->tender_status;
+	if (reason != NULL)
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
+		    reason);
+	else if (vm->stop_requested || vm->restart_requested) {
+		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
+		    killed ? "stopped (SIGKILL)" : "stopped");
+		vm->exit_status = killed ? 128 + SIGKILL : 0;
+	} else if (d != NULL && d->exit_reason != NULL)
+		d->exit_reason(wstatus, vm->exit_reason,
+		    sizeof(vm->exit_reason));
+	else
+		tender_exit_reason(wstatus, vm->exit_reason,
+		    sizeof(vm->exit_reason));
+	if (reason == NULL && d != NULL && d->clean_exit != NULL &&
+	    d->clean_exit(wstatus)) {
+		vm->exit_status = 0;
+		return 0;
+	}
+	return wstatus;
+}
+
 /* The tender is gone: record why, then restart, give up or rest. */
 static void
 vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
     const char *reason)
 {
 	struct unikd *u = vm->u;
-	const struct tender_driver *d = tender_find(vm->spec.tender);
 	enum restart_action action;
 	unsigned delay = 0;
 	char path[4096];
@@ -439,16 +494,7 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 	vm->adopting = false;
 	vm_net_stop(vm);	/* the TAPs go with the tender */
 	vm_control_remove(vm);
-	vm->exit_status = tender_exit_status(wstatus);
-	if (reason != NULL)
-		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
-		    reason);
-	else if (d != NULL && d->exit_reason != NULL)
-		d->exit_reason(wstatus, vm->exit_reason,
-		    sizeof(vm->exit_reason));
-	else
-		tender_exit_reason(wstatus, vm->exit_reason,
-		    sizeof(vm->exit_reason));
+	wstatus = vm_exit_record(vm, wstatus, reason);
 	vm->pid = 0;
 	vm->monitor_pid = 0;
 	vm->finished_at = finished_at;
@@ -464,11 +510,13 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 	vm_save(vm);
 	vm_path_exit(vm, path, sizeof(path));
 	unlink(path);	/* counted in the store now */
-	log_info("vm=%s action=exited status=%d reason=\"%s\"", vm->spec.name,
-	    vm->exit_status, vm->exit_reason);
+	log_info("vm=%s action=exited status=%d tender_status=%d reason=\"%s\"",
+	    vm->spec.name, vm->exit_status, vm->tender_status,
+	    vm->exit_reason);
 	unikd_event(u, "vm.exited", vm->spec.name,
-	    json_pack("{s:i, s:s}", "exit_status", vm->exit_status,
-		"exit_reason", vm->exit_reason));
+	    json_pack("{s:i, s:s, s:i}", "exit_status", vm->exit_status,
+		"exit_reason", vm->exit_reason, "tender_status",
+		vm->tender_status));
 	if (vm->restart_requested) {
 		struct uerr err = {0};
 
@@ -518,6 +566,7 @@ vm_on_error(void *arg, const char *message)
 	vm->pid = 0;
 	vm->monitor_pid = 0;
 	vm->exit_status = -1;
+	vm->tender_status = -1;
 	vm->finished_at = time(NULL);
 	snprintf(vm->exit_reason, sizeof(vm->exit_reason),
 	    "start failed: %.200s", message);

@@ -303,7 +303,7 @@ vm_stats_json(struct vm *vm, struct vm_stats_links *l)
 
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:o}", "name",
 	    vm->spec.name, "tender", vm->spec.tender, "state",
-	    vm_state_name(vm->state), "pid",
+	    vm_state_label(vm), "pid",
 	    vm->pid > 0 ? json_integer(vm->pid) : json_null(), "uptime_seconds",
 	    active ? json_integer(time(NULL) - vm->started_at) : json_null(),
 	    "restarts", (json_int_t)vm->restarts, "exit_status",
@@ -313,6 +313,8 @@ vm_stats_json(struct vm *vm, struct vm_stats_links *l)
 	                               : json_null());
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "restart_at",
+	    unikd_json_time(vm->restart_at / 1000));
 	vm_stats_proc_json(vm, o);
 	nics = json_array();
 	if (nics != NULL)

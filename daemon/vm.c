@@ -61,6 +61,14 @@ vm_state_parse(const char *name, enum vm_state *out)
 	return -1;
 }
 
+const char *
+vm_state_label(const struct vm *vm)
+{
+	if (vm->state == VM_EXITED && vm->restart_at != 0)
+		return "restarting";
+	return vm_state_name(vm->state);
+}
+
 bool
 vm_is_active(const struct vm *vm)
 {
@@ -131,6 +139,7 @@ vm_new(struct unikd *u)
 		return NULL;
 	vm->u = u;
 	vm->exit_status = -1;
+	vm->tender_status = -1;
 	TAILQ_INIT(&vm->watches);
 	return vm;
 }
@@ -179,6 +188,7 @@ vm_runtime(const struct vm *vm, struct store_vm_runtime *rt)
 	rt->pid = vm->pid;
 	rt->monitor_pid = vm->monitor_pid;
 	rt->exit_status = vm->exit_status;
+	rt->tender_status = vm->tender_status;
 	rt->exit_reason = vm->exit_reason[0] != '\0' ? vm->exit_reason : NULL;
 	rt->restarts = vm->restarts;
 	rt->created_at = vm->created_at;
@@ -421,8 +431,7 @@ vm_remove(struct vm *vm, bool force, struct uerr *e)
 	if ((vm_is_active(vm) || vm->restart_at != 0) && !force)
 		return uerr_set(e, UERR_CONFLICT,
 		    "vm '%s' is %s; stop it first or remove it with force",
-		    vm->spec.name, vm->restart_at != 0 ? "restarting" :
-		    vm_state_name(vm->state));
+		    vm->spec.name, vm_state_label(vm));
 	if (store_vm_delete(u->store, vm->spec.name) == -1)
 		return uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
 		    vm->spec.name, store_errmsg(u->store));
@@ -438,30 +447,52 @@ vm_remove(struct vm *vm, bool force, struct uerr *e)
 	return 0;
 }
 
-json_t *
-vm_to_json(const struct vm *vm)
+/* The last exit: status, reason, the tender's raw status, its time. */
+static json_t *
+vm_exit_json(const struct vm *vm)
 {
-	char path[4096];
-	json_t *o = vm_spec_to_json(&vm->spec);
+	json_t *o = json_object();
 
-	vm_path_console(vm, path, sizeof(path));
-	json_object_set_new(o, "state",
-	    json_string(vm_state_name(vm->state)));
-	json_object_set_new(o, "pid",
-	    vm->pid > 0 ? json_integer(vm->pid) : json_null());
-	json_object_set_new(o, "monitor_pid",
-	    vm->monitor_pid > 0 ? json_integer(vm->monitor_pid) : json_null());
 	json_object_set_new(o, "exit_status",
 	    vm->exit_status >= 0 ? json_integer(vm->exit_status) : json_null());
 	json_object_set_new(o, "exit_reason", vm->exit_reason[0] != '\0' ?
 	    json_string(vm->exit_reason) : json_null());
+	json_object_set_new(o, "tender_status", vm->tender_status >= 0 ?
+	    json_integer(vm->tender_status) : json_null());
+	json_object_set_new(o, "finished_at",
+	    unikd_json_time(vm->finished_at));
+	return o;
+}
+
+json_t *
+vm_to_json(const struct vm *vm)
+{
+	static const char *const exit_keys[] = {"exit_status", "exit_reason",
+	    "tender_status", "finished_at"};
+	char path[4096];
+	json_t *o = vm_spec_to_json(&vm->spec), *last, *v;
+	bool exited = vm->exit_reason[0] != '\0' || vm->finished_at != 0;
+	size_t i;
+
+	vm_path_console(vm, path, sizeof(path));
+	json_object_set_new(o, "state", json_string(vm_state_label(vm)));
+	json_object_set_new(o, "pid",
+	    vm->pid > 0 ? json_integer(vm->pid) : json_null());
+	json_object_set_new(o, "monitor_pid",
+	    vm->monitor_pid > 0 ? json_integer(vm->monitor_pid) : json_null());
+	/* while a VM runs, the previous run's end is not its current one */
+	last = exited ? vm_exit_json(vm) : json_null();
+	for (i = 0; i < sizeof(exit_keys) / sizeof(exit_keys[0]); i++) {
+		v = vm_is_active(vm) ? NULL : json_object_get(last,
+		    exit_keys[i]);
+		json_object_set(o, exit_keys[i], v != NULL ? v : json_null());
+	}
+	json_object_set_new(o, "last_exit", last);
 	json_object_set_new(o, "restarts", json_integer(vm->restarts));
 	json_object_set_new(o, "restart_at",
 	    unikd_json_time(vm->restart_at / 1000));
 	json_object_set_new(o, "created_at", unikd_json_time(vm->created_at));
 	json_object_set_new(o, "started_at", unikd_json_time(vm->started_at));
-	json_object_set_new(o, "finished_at",
-	    unikd_json_time(vm->finished_at));
 	json_object_set_new(o, "console", json_string(path));
 	json_object_set_new(o, "nics", vm_net_json(vm));
 	return o;
@@ -516,6 +547,7 @@ vm_load_row(void *arg, const struct store_vm_row *row)
 	vm->pid = (pid_t)row->rt.pid;
 	vm->monitor_pid = (pid_t)row->rt.monitor_pid;
 	vm->exit_status = row->rt.exit_status;
+	vm->tender_status = row->rt.tender_status;
 	if (row->rt.exit_reason != NULL)
 		snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s",
 		    row->rt.exit_reason);

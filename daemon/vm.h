@@ -49,7 +49,14 @@ struct vm {
 	enum vm_state state;
 	pid_t pid;		/* tender */
 	pid_t monitor_pid;
-	int exit_status;	/* -1: none yet; else code or 128 + signal */
+	/*
+	 * The last exit as the user reads it: exit_status is the guest's
+	 * (0 for a stop asked through the API, or for QEMU's isa-debug-exit
+	 * status of a Solo5 virtio guest), tender_status the tender's raw
+	 * one. -1: none yet; else code or 128 + signal.
+	 */
+	int exit_status;
+	int tender_status;
 	char exit_reason[256];
 	unsigned restarts;	/* restarts made under the policy, in total */
 	unsigned streak;	/* restarts in the current crash streak */
@@ -69,6 +76,9 @@ struct vm {
 };
 
 const char *vm_state_name(enum vm_state);
+/* The state as users see it: "restarting" for an exited VM whose restart
+ * is pending, else vm_state_name(). */
+const char *vm_state_label(const struct vm *);
 /* True when the VM is in a final state: nothing will happen by itself. */
 bool vm_is_final(const struct vm *);
 bool vm_is_active(const struct vm *);	/* starting, running or stopping */

@@ -33,10 +33,12 @@ api_info_tenders(const struct unikd *u)
 
 	for (i = 0; a != NULL && i < u->ntenders; i++) {
 		t = &u->tenders[i];
-		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:s,s:b}", "name", t->driver->name,
-		           "path", t->path, "version", t->version, "available",
-		           t->available));
+		json_array_append_new(a, json_pack(
+		    "{s:s,s:s,s:s,s:b,s:s?,s:s?}", "name", t->driver->name,
+		    "path", t->path, "version", t->version, "available",
+		    t->available, "reason",
+		    t->reason[0] != '\0' ? t->reason : NULL, "nic_reason",
+		    t->nic_reason[0] != '\0' ? t->nic_reason : NULL));
 	}
 	return a;
 }

@@ -37,7 +37,7 @@ api_metrics_vm_state(
 	for (i = 0; i < n; i++) {
 		l[1] = vms[i].vm->spec.name;
 		l[3] = vms[i].vm->spec.tender;
-		l[5] = vm_state_name(vms[i].vm->state);
+		l[5] = vm_state_label(vms[i].vm);
 		api_metrics_int(b, "unikd_vm_info", l, 1);
 	}
 	l[2] = NULL;

@@ -172,17 +172,23 @@ static void
 api_metrics_vm_counts(struct evbuffer *b, struct unikd *u)
 {
 	const char *l[3] = {"state", NULL, NULL};
-	uint64_t count[VM_FAILED + 1] = {0};
+	uint64_t count[VM_FAILED + 1] = {0}, restarting = 0;
 	struct vm *vm;
 	int s;
 
+	/* a pending restart is counted as "restarting", as ps shows it */
 	TAILQ_FOREACH(vm, &u->vms, entry)
-	count[vm->state]++;
+	if (vm->state == VM_EXITED && vm->restart_at != 0)
+		restarting++;
+	else
+		count[vm->state]++;
 	api_metrics_head(b, "unikd_vms", "gauge", "VMs defined, by state.");
 	for (s = VM_CREATED; s <= VM_FAILED; s++) {
 		l[1] = vm_state_name(s);
 		api_metrics_int(b, "unikd_vms", l, count[s]);
 	}
+	l[1] = "restarting";
+	api_metrics_int(b, "unikd_vms", l, restarting);
 }
 
 static void

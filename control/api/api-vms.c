@@ -49,29 +49,47 @@ api_vm_lookup(struct api_req *r)
 	return vm;
 }
 
-/* Parses "running,exited" into a set of 1 << state; -1 with e filled. */
+/*
+ * The states a list may ask for: the VM states, and "restarting" (an
+ * exited VM whose restart is pending, as vm_state_label() shows it).
+ */
+static const char *const api_vms_states[] = {"created", "starting",
+    "running", "stopping", "exited", "failed", "restarting"};
+#define API_VMS_NSTATES (sizeof(api_vms_states) / sizeof(api_vms_states[0]))
+
+static unsigned
+api_vms_state_bit(const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < API_VMS_NSTATES; i++)
+		if (strcmp(api_vms_states[i], label) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/* Parses "running,exited" into a set of state bits; -1 with e filled. */
 static int
 api_vms_state_filter(const char *list, unsigned *mask, struct uerr *e)
 {
 	const char *p = list, *end;
-	size_t len;
-	int s;
+	size_t len, i;
 
 	*mask = 0;
 	for (;;) {
 		end = strchr(p, ',');
 		len = end != NULL ? (size_t)(end - p) : strlen(p);
-		for (s = VM_CREATED; s <= VM_FAILED; s++)
-			if (strlen(vm_state_name(s)) == len &&
-			    strncmp(vm_state_name(s), p, len) == 0)
+		for (i = 0; i < API_VMS_NSTATES; i++)
+			if (strlen(api_vms_states[i]) == len &&
+			    strncmp(api_vms_states[i], p, len) == 0)
 				break;
-		if (s > VM_FAILED)
+		if (i == API_VMS_NSTATES)
 			return uerr_set(e, 400,
 			    "query parameter 'state': "
 			    "unknown state '%.*s' (created, starting, running, "
-			    "stopping, exited, failed)",
+			    "stopping, exited, failed, restarting)",
 			    (int)len, p);
-		*mask |= 1u << s;
+		*mask |= 1u << i;
 		if (end == NULL)
 			return 0;
 		p = end + 1;
@@ -93,7 +111,7 @@ api_vms_list(struct api_req *r)
 	}
 	a = json_array();
 	TAILQ_FOREACH(vm, &r->u->vms, entry)
-	if (mask & (1u << vm->state))
+	if (mask & api_vms_state_bit(vm_state_label(vm)))
 		json_array_append_new(a, vm_to_json(vm));
 	api_reply_json(r->req, 200, json_pack("{s:o}", "vms", a));
 }
@@ -285,13 +303,16 @@ api_vm_watch_new(struct api_req *r, struct vm *vm)
 static json_t *
 api_vm_wait_json(const struct vm *vm)
 {
-	return json_pack("{s:s,s:o,s:o,s:s}", "name", vm->spec.name,
+	return json_pack("{s:s,s:o,s:o,s:o,s:s}", "name", vm->spec.name,
 	    "exit_status",
 	    vm->exit_status >= 0 ? json_integer(vm->exit_status) : json_null(),
 	    "exit_reason",
 	    vm->exit_reason[0] != '\0' ? json_string(vm->exit_reason)
 	                               : json_null(),
-	    "state", vm_state_name(vm->state));
+	    "tender_status",
+	    vm->tender_status >= 0 ? json_integer(vm->tender_status)
+	                           : json_null(),
+	    "state", vm_state_label(vm));
 }
 
 /* The VM of a wait is final or removed (the watch is detached). */

@@ -47,6 +47,16 @@ info_tenders(const json_t *tenders)
 	}
 	ctl_table_print(t, stdout);
 	ctl_table_free(t);
+	/* why a tender cannot run, or cannot have NICs, and the fix */
+	for (i = 0; i < json_array_size(tenders); i++) {
+		td = json_array_get(tenders, i);
+		if (json_is_string(json_object_get(td, "reason")))
+			printf("%s: not available: %s\n", cell(td, "name"),
+			    cell(td, "reason"));
+		if (json_is_string(json_object_get(td, "nic_reason")))
+			printf("%s: no NICs: %s\n", cell(td, "name"),
+			    cell(td, "nic_reason"));
+	}
 }
 
 /* IPv4 forwarding is the whole host's: say whether unikd turned it on

@@ -1,5 +1,6 @@
 /*
- * unikctl ps: a table of VMs (GET /v1/vms); the active ones unless -a.
+ * unikctl ps: a table of VMs (GET /v1/vms); the live ones (active or
+ * restarting) unless -a.
  */
 #include "config.h"
 
@@ -9,19 +10,6 @@
 #include <time.h>
 
 #include "ctl.h"
-
-static const char *const ps_active[] = {"starting", "running", "stopping"};
-
-static int
-ps_is_active(const char *state)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ps_active) / sizeof(ps_active[0]); i++)
-		if (strcmp(state, ps_active[i]) == 0)
-			return 1;
-	return 0;
-}
 
 /* Formats an integer member, or "-" when it is null. */
 static void
@@ -38,9 +26,11 @@ ps_int(char *buf, size_t size, const json_t *vm, const char *key)
 static void
 ps_uptime(char *buf, size_t size, const json_t *vm)
 {
+	const char *state = ctl_jstr(vm, "state");
 	long long started;
 
-	if (!ps_is_active(ctl_jstr(vm, "state")) ||
+	/* a restarting VM's last start is not an uptime */
+	if (!ctl_state_live(state) || strcmp(state, "restarting") == 0 ||
 	    ctl_time_parse(ctl_jstr(vm, "started_at"), &started) == -1)
 		snprintf(buf, size, "-");
 	else
@@ -83,6 +73,7 @@ static int
 ps_row(struct ctl_table *t, const json_t *vm)
 {
 	char pid[24], uptime[24], restarts[24], addrs[512], name[384];
+	char state[48];
 	const char *row[8];
 
 	ps_int(pid, sizeof(pid), vm, "pid");
@@ -90,7 +81,8 @@ ps_row(struct ctl_table *t, const json_t *vm)
 	ps_uptime(uptime, sizeof(uptime), vm);
 	ps_name(name, sizeof(name), vm);
 	row[0] = name;
-	row[1] = ctl_jstr(vm, "state");
+	ctl_state_cell(state, sizeof(state), vm);
+	row[1] = state;
 	row[2] = uptime;
 	row[3] = ctl_jstr(vm, "tender");
 	row[4] = pid;
@@ -124,7 +116,7 @@ ps_exec(struct ctl *c, int argc, char **argv)
 	    {"all", no_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = "/v1/vms?state=starting,running,stopping";
+	const char *path = "/v1/vms?state=" CTL_LIVE_STATES;
 	json_t *reply, *vms;
 	int ch, rc;
 
@@ -150,6 +142,6 @@ ps_exec(struct ctl *c, int argc, char **argv)
 const struct ctl_cmd ctl_cmd_ps = {
     .name = "ps",
     .usage = "[-a]",
-    .summary = "list running VMs (-a: all VMs)",
+    .summary = "list running and restarting VMs (-a: all VMs)",
     .exec = ps_exec,
 };

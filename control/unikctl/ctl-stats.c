@@ -120,7 +120,7 @@ static void
 stats_row(struct ctl_table *t, struct stats_watch *w, const json_t *vm)
 {
 	char up[24] = "-", cpu[24] = "-", pct[24] = "-", rss[24] = "-";
-	char rx[24] = "-", tx[24] = "-", restarts[24];
+	char rx[24] = "-", tx[24] = "-", restarts[24], state[48];
 	const char *row[STATS_NCOLS];
 	const json_t *u = json_object_get(vm, "uptime_seconds");
 	double c, n;
@@ -143,7 +143,8 @@ stats_row(struct ctl_table *t, struct stats_watch *w, const json_t *vm)
 	snprintf(restarts, sizeof(restarts), "%lld",
 	    (long long)json_integer_value(json_object_get(vm, "restarts")));
 	row[0] = ctl_jstr(vm, "name");
-	row[1] = ctl_jstr(vm, "state");
+	ctl_state_cell(state, sizeof(state), vm);
+	row[1] = state;
 	row[2] = up;
 	row[3] = cpu;
 	row[4] = pct;
@@ -152,15 +153,6 @@ stats_row(struct ctl_table *t, struct stats_watch *w, const json_t *vm)
 	row[7] = tx;
 	row[8] = restarts;
 	ctl_table_add(t, row);
-}
-
-static int
-stats_is_active(const json_t *vm)
-{
-	const char *s = ctl_jstr(vm, "state");
-
-	return strcmp(s, "starting") == 0 || strcmp(s, "running") == 0 ||
-	       strcmp(s, "stopping") == 0;
 }
 
 static void
@@ -177,7 +169,7 @@ stats_print(struct stats_watch *w, const json_t *vms)
 		return;
 	json_array_foreach(vms, i, vm)
 	{
-		if (w->all || json_array_size(vms) == 1 || stats_is_active(vm))
+		if (w->all || json_array_size(vms) == 1 || ctl_state_live(ctl_jstr(vm, "state")))
 			stats_row(t, w, vm);
 	}
 	ctl_table_print(t, stdout);

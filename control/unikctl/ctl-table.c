@@ -155,3 +155,33 @@ ctl_list(struct ctl *c, const char *path, const char *key,
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
+
+int
+ctl_state_live(const char *state)
+{
+	static const char *const live[] = {"starting", "running", "stopping",
+	    "restarting"};
+	size_t i;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (strcmp(state, live[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+ctl_state_cell(char *buf, size_t size, const json_t *vm)
+{
+	const char *state = ctl_jstr(vm, "state");
+	long long at, left;
+	char in[24];
+
+	if (strcmp(state, "restarting") != 0 ||
+	    ctl_time_parse(ctl_jstr(vm, "restart_at"), &at) == -1) {
+		snprintf(buf, size, "%s", state);
+		return;
+	}
+	left = at - (long long)time(NULL);
+	ctl_duration(in, sizeof(in), left > 0 ? left : 0);
+	snprintf(buf, size, "restarting in %s", in);
+}

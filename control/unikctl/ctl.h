@@ -146,5 +146,11 @@ int ctl_list(struct ctl *, const char *path, const char *key,
 int ctl_time_parse(const char *s, long long *epoch);
 /* Formats a duration in seconds as "5s", "3m", "2h" or "4d". */
 void ctl_duration(char *buf, size_t size, long long secs);
+/* The states ps and stats list without -a, as a ?state= filter. */
+#define CTL_LIVE_STATES "starting,running,stopping,restarting"
+/* True when a VM's state is one of CTL_LIVE_STATES. */
+int ctl_state_live(const char *state);
+/* A VM's STATE cell: its state, "restarting in 2s" for a pending one. */
+void ctl_state_cell(char *buf, size_t size, const json_t *vm);
 
 #endif

@@ -60,6 +60,8 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE networks ADD COLUMN ifindex INTEGER;"
     "ALTER TABLE networks ADD COLUMN mac TEXT;"
     "ALTER TABLE networks ADD COLUMN found TEXT;",
+    /* 5: the tender's raw status beside the exit users read (vm-run.c). */
+    "ALTER TABLE vms ADD COLUMN tender_status INTEGER;",
 };
 
 static const char *const store_sql[ST_TX_STMTS] = {

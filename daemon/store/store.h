@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -23,6 +23,7 @@ struct store_vm_runtime {
 	int64_t pid;		/* tender pid, 0 when none */
 	int64_t monitor_pid;	/* 0 when none */
 	int exit_status;	/* -1 when none yet */
+	int tender_status;	/* the tender's raw status; -1 when none */
 	const char *exit_reason;/* NULL when none yet */
 	int64_t restarts;
 	int64_t created_at;	/* unix seconds */

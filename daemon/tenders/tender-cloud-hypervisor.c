@@ -102,5 +102,6 @@ const struct tender_driver tender_cloud_hypervisor = {
     .command = ch_command,
     .exit_reason = NULL,
     .nic_by_fd = true,
+    .needs = TENDER_NEEDS(TENDER_DEVICE_KVM),
     .control_suffix = ".api",
 };

@@ -172,4 +172,6 @@ const struct tender_driver tender_firecracker = {
     .probe = fc_probe,
     .command = fc_command,
     .exit_reason = fc_exit_reason,
+    .needs = TENDER_NEEDS(TENDER_DEVICE_KVM) |
+	TENDER_NEEDS(TENDER_DEVICE_TUN),
 };

@@ -217,10 +217,22 @@ qemu_stop_cancel(struct tender_stop *stop)
 	qmp_cancel((struct qmp_session *)stop);
 }
 
+/*
+ * QEMU itself exits 0 or 1; 83 comes only from isa-debug-exit, which only
+ * a Solo5 virtio image gets: the guest's solo5_exit(). Whatever code the
+ * guest passed, the port carries 41 (Solo5 writes it so), so the guest's
+ * own code is lost: its end counts as a clean one.
+ */
+static bool
+qemu_clean_exit(int wstatus)
+{
+	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == QEMU_GUEST_EXIT;
+}
+
 static void
 qemu_exit_reason(int wstatus, char *buf, size_t len)
 {
-	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == QEMU_GUEST_EXIT)
+	if (qemu_clean_exit(wstatus))
 		snprintf(buf, len, "exited (guest)");
 	else
 		tender_exit_reason(wstatus, buf, len);
@@ -234,6 +246,7 @@ const struct tender_driver tender_qemu = {
     .probe = qemu_probe,
     .command = qemu_command,
     .exit_reason = qemu_exit_reason,
+    .clean_exit = qemu_clean_exit,
     .nic_by_fd = true,
     .control_suffix = ".qmp",
     .check = qemu_check,

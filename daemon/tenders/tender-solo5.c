@@ -38,22 +38,6 @@ solo5_probe(const char *path, char *buf, size_t len)
 	return tender_probe_version(path, "--version", "version", buf, len);
 }
 
-/* hvt also needs read-write access to /dev/kvm. */
-static int
-solo5_hvt_probe(const char *path, char *buf, size_t len)
-{
-	int fd;
-
-	if (solo5_probe(path, buf, len) == -1)
-		return -1;
-	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) == -1) {
-		snprintf(buf, len, "/dev/kvm: %s", strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static int
 solo5_argv_add(struct tender_cmd *cmd, size_t room, const char *arg)
 {
@@ -182,6 +166,7 @@ const struct tender_driver tender_solo5_spt = {
     .probe = solo5_probe,
     .command = solo5_command,
     .exit_reason = NULL,
+    .needs = TENDER_NEEDS(TENDER_DEVICE_TUN),
     .check = solo5_spt_check,
 };
 
@@ -190,8 +175,11 @@ const struct tender_driver tender_solo5_hvt = {
     .default_path = NULL,
     .min_memory = SOLO5_MIN_MEMORY,
     .stop_signal = SIGTERM, /* hvt exits 1 on SIGTERM */
-    .probe = solo5_hvt_probe,
+    .probe = solo5_probe,
     .command = solo5_command,
     .exit_reason = NULL,
+    /* /dev/kvm as the tender user: unikd's own access proves nothing */
+    .needs = TENDER_NEEDS(TENDER_DEVICE_KVM) |
+	TENDER_NEEDS(TENDER_DEVICE_TUN),
     .check = solo5_hvt_check,
 };

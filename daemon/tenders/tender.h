@@ -9,12 +9,30 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct vm_spec;
 struct conf_tender;
 struct uerr;
 struct event_base;
 struct tender_stop;	/* a driver's stop under way (qmp.h for qemu) */
+
+/* Devices a tender opens itself, as the tender user (tender-access.c). */
+enum tender_device {
+	TENDER_DEVICE_KVM,	/* /dev/kvm */
+	TENDER_DEVICE_TUN,	/* /dev/net/tun, to open a TAP by name */
+	TENDER_NDEVICES,
+};
+#define TENDER_NEEDS(dev) (1u << (dev))
+extern const char *const tender_device_paths[TENDER_NDEVICES];
+
+/* The ids a tender runs with. */
+struct tender_ids {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;	/* supplementary */
+	size_t ngroups;
+};
 
 /* How a driver's stop through the control socket ended (tender_driver's
  * stop): rc 0 or -1 with a reason in err. */
@@ -75,8 +93,20 @@ struct tender_driver {
 	    struct uerr *e);
 	/* Names an exit; NULL to use tender_exit_reason(). */
 	void (*exit_reason)(int wstatus, char *buf, size_t len);
+	/*
+	 * True when a non-zero status is the guest's own clean end (QEMU's
+	 * isa-debug-exit 83 for a Solo5 virtio guest): exit_status 0, never
+	 * a failure for the restart policy. NULL: only 0 is clean.
+	 */
+	bool (*clean_exit)(int wstatus);
 	/* NICs as open TAP fds at TENDER_NIC_FD(i), not TAP names. */
 	bool nic_by_fd;
+	/*
+	 * TENDER_NEEDS() of the devices the tender opens itself: without
+	 * TENDER_DEVICE_KVM the driver is unavailable; without
+	 * TENDER_DEVICE_TUN, VMs with NICs are refused.
+	 */
+	unsigned needs;
 	/*
 	 * When set (".qmp"), unikd makes a listening UNIX socket at
 	 * run_dir/vm/NAME.SUFFIX before each start and hands it to the
@@ -114,6 +144,17 @@ void tender_exit_reason(int wstatus, char *buf, size_t len);
 int tender_exit_status(int wstatus);
 
 void tender_cmd_free(struct tender_cmd *cmd);
+
+/*
+ * tender-access.c: whether ids may open each device read-write, tried by
+ * a child that drops to them. errs[i]: 0 or why device i cannot be
+ * opened. 0, or -1 with errno when the child could not tell.
+ */
+int tender_access_probe(const struct tender_ids *ids,
+    int errs[TENDER_NDEVICES]);
+/* "tender_user U (uid N, gid N) cannot open DEV: why; the fix". */
+void tender_access_problem(const struct tender_ids *ids, const char *user,
+    enum tender_device dev, int err, char *buf, size_t len);
 
 /* tender-args.c: building commands. */
 /* Appends a printf-formatted argument to cmd->argv (kept NULL-ended). */

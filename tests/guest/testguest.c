@@ -69,6 +69,7 @@ struct guest_args {
 	long print_every_ms;	/* 0: no ticks */
 	bool crash;
 	bool ignore_term;
+	int term_exit;		/* the code on SIGTERM (solo5-hvt: 1) */
 };
 
 static volatile sig_atomic_t got_term;
@@ -116,7 +117,7 @@ usage(void)
 	    "  --exit-after=SECONDS --exit-code=N --print-every=MS\n"
 	    "  --ipv4=ADDR/PREFIX --ipv4-gateway=ADDR --udp-echo=PORT\n"
 	    "  --udp-to=ADDR:PORT\n"
-	    "  --crash --ignore-term\n");
+	    "  --crash --ignore-term --term-exit=N\n");
 	exit(1);
 }
 
@@ -308,6 +309,7 @@ parse_guest_args(struct guest_args *g, int argc, char **argv, int first)
 	g->print_every_ms = 0;
 	g->crash = false;
 	g->ignore_term = false;
+	g->term_exit = 0;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -331,6 +333,10 @@ parse_guest_args(struct guest_args *g, int argc, char **argv, int first)
 			g->print_every_ms = (long)n;
 		} else if (strcmp(a, "--crash") == 0) {
 			g->crash = true;
+		} else if (strncmp(a, "--term-exit=", 12) == 0) {
+			if (guest_parse_ulong(a + 12, 255, &n) == -1)
+				die("--term-exit: invalid code '%s'", a + 12);
+			g->term_exit = (int)n;
 		} else if (strcmp(a, "--ignore-term") == 0) {
 			g->ignore_term = true;
 		}
@@ -414,7 +420,7 @@ guest_run(const struct guest_args *g, struct guest_net *net,
 
 		if (got_term) {
 			say("testguest: SIGTERM, halting");
-			return 0;
+			return g->term_exit;
 		}
 		if (now >= end) {
 			say("testguest: exiting with code %d", g->exit_code);

@@ -104,7 +104,7 @@ done
 info "stop and rm of an adopted VM"
 uk stop a1 || fail "stop of adopted a1"
 wait_state a1 exited 10
-assert_eq "$(vm_field a1 exit_reason)" "exited 0" "a1 exit_reason"
+assert_eq "$(vm_field a1 exit_reason)" stopped "a1 exit_reason"
 alive "${pid[a1]}" && fail "a1's tender still alive after stop"
 assert_contains "$(uk logs -n 1 a1)" "SIGTERM, halting" "a1 console after stop"
 uk logs a1 | ticks | assert_consecutive "a1's whole console"

@@ -45,6 +45,7 @@ chmod 0644 "$IMG"
 SOCK=$T/run/unikd.sock
 CONF=$T/unikd.conf
 UNIKD_PID=
+UNIKD_MOUNT_TUN=
 CLEANUP_HOOKS=()
 
 # The config every test starts from; a test may append sections that are
@@ -232,6 +233,15 @@ tun_open_to_tender() {
 	CLEANUP_HOOKS+=("tun_release")
 }
 
+# tun_private MODE: unikd (and so its tenders) will see /dev/net/tun as
+# a node of the same device with MODE, made in $T and bound over the
+# path in a mount namespace of its own: the host's node, which tests
+# running in parallel share, is never touched. chmod "$T/tun" changes it.
+tun_private() {
+	mknod -m "$1" "$T/tun" c 10 200 || fail "cannot make $T/tun"
+	UNIKD_MOUNT_TUN=$T/tun
+}
+
 # Tests running in parallel share the change: the last one out puts the
 # old mode back.
 TUN_USERS=/run/unikd-tests-tun
@@ -277,6 +287,8 @@ link_field() {
 start_unikd() {
 	local i
 	echo "=== start unikd $(date +%T.%N)" >>"$T/unikd.log"
+	${UNIKD_MOUNT_TUN:+unshare -m --propagation private sh -c \
+	    'mount --bind "$0" /dev/net/tun && exec "$@"' "$UNIKD_MOUNT_TUN"} \
 	${UNIKD_NETNS:+ip netns exec "$UNIKD_NETNS"} \
 	    "$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
 	UNIKD_PID=$!

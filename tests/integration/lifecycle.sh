@@ -54,7 +54,8 @@ vm1_pid=$(vm_field vm1 pid)
 uk stop vm1 || fail "stop vm1"
 wait_state vm1 exited 10
 assert_eq "$(vm_field vm1 exit_status)" 0 "vm1 exit_status"
-assert_eq "$(vm_field vm1 exit_reason)" "exited 0" "vm1 exit_reason"
+assert_eq "$(vm_field vm1 exit_reason)" stopped "vm1 exit_reason"
+assert_eq "$(vm_field vm1 tender_status)" 0 "vm1 tender_status"
 assert_eq "$(vm_field vm1 pid)" null "vm1 pid after exit"
 alive "$vm1_pid" && fail "vm1's tender $vm1_pid still alive"
 [ "$(vm_field vm1 finished_at)" != null ] || fail "vm1 has no finished_at"
@@ -68,7 +69,7 @@ t0=$(date +%s%N)
 uk stop -t 1 vm4 || fail "stop -t 1 vm4"
 wait_state vm4 exited 10
 t1=$(date +%s%N)
-assert_eq "$(vm_field vm4 exit_reason)" "killed by SIGKILL" "vm4 exit_reason"
+assert_eq "$(vm_field vm4 exit_reason)" "stopped (SIGKILL)" "vm4 exit_reason"
 assert_eq "$(vm_field vm4 exit_status)" 137 "vm4 exit_status"
 (((t1 - t0) / 1000000 >= 900)) || fail "vm4 was killed before its 1s timeout"
 
@@ -141,7 +142,7 @@ uk start c1 >/dev/null 2>&1
 assert_eq "$?" 1 "exit code of start of a running VM"
 uk kill c1 >/dev/null || fail "kill c1"
 wait_state c1 exited
-assert_eq "$(vm_field c1 exit_reason)" "killed by SIGKILL" "c1 exit_reason"
+assert_eq "$(vm_field c1 exit_reason)" "stopped (SIGKILL)" "c1 exit_reason"
 
 info "events"
 ev=$(curl -sS --max-time 10 --unix-socket "$SOCK" \

@@ -15,6 +15,8 @@ command -v nft >/dev/null || {
 	echo "SKIP: the nft command (package nftables) is needed"
 	exit 77
 }
+# its VM with a NIC is refused unless the tender user may open /dev/net/tun
+tun_open_to_tender
 unikd_netns uk-networks-$$
 has_addr() {	# LINK ADDR/PREFIX
 	nsip -br addr show dev "$1" 2>/dev/null | grep -qw "$2"

@@ -115,7 +115,8 @@ uk stop q1 >/dev/null || fail "unikctl stop q1"
 wait_state q1 exited 10
 t1=$(date +%s)
 ((t1 - t0 <= 8)) || fail "stop took $((t1 - t0)) s (timeout 3 s + 3 s grace)"
-assert_eq "$(vm_field q1 exit_reason)" "exited 0" "exit reason of q1"
+assert_eq "$(vm_field q1 exit_reason)" stopped "exit reason of q1"
+assert_eq "$(vm_field q1 tender_status)" 0 "tender status of q1"
 grep -q "vm=q1 action=powerdown" "$T/unikd.log" || fail "no QMP powerdown logged"
 grep -q "vm=q1 action=quit" "$T/unikd.log" || fail "no QMP quit logged"
 # both answered on the event loop: no fallback to a signal

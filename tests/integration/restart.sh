@@ -134,7 +134,7 @@ sed -i 's/^restart_backoff = .*/restart_backoff = 2000/;
 start_unikd
 run_vm r7 --restart on-failure:3 -- --exit-after=0 --exit-code=3
 r7_pending() {
-	[ "$(vm_field r7 state)" = exited ] &&
+	[ "$(vm_field r7 state)" = restarting ] &&
 	    [ "$(vm_field r7 restart_at)" != null ]
 }
 r7_restarts_at_least() { [ "$(vm_field r7 restarts)" -ge "$1" ] 2>/dev/null; }

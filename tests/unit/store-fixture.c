@@ -84,6 +84,7 @@ rt_none(void)
 	    .pid = 0,
 	    .monitor_pid = 0,
 	    .exit_status = -1,
+	    .tender_status = -1,
 	    .exit_reason = NULL,
 	    .restarts = 0,
 	    .created_at = 1700000000,

@@ -179,6 +179,7 @@ test_runtime_null_round_trip(void **state)
 	    .pid = 4242,
 	    .monitor_pid = 4241,
 	    .exit_status = 0,
+	    .tender_status = 83,
 	    .exit_reason = "exited 0",
 	    .restarts = 3,
 	    .created_at = 1700000000,
@@ -190,6 +191,7 @@ test_runtime_null_round_trip(void **state)
 	assert_int_equal(seen.last.rt.pid, 4242);
 	assert_int_equal(seen.last.rt.monitor_pid, 4241);
 	assert_int_equal(seen.last.rt.exit_status, 0);
+	assert_int_equal(seen.last.rt.tender_status, 83);
 	assert_string_equal(seen.last_reason, "exited 0");
 	assert_int_equal(seen.last.rt.restarts, 3);
 	assert_int_equal(seen.last.rt.started_at, 1700000010);
@@ -249,13 +251,14 @@ test_migrate_v2_with_rows(void **state)
 	    "ALTER TABLE networks DROP COLUMN mac;"
 	    "ALTER TABLE networks DROP COLUMN found;"
 	    "INSERT INTO networks (name, spec) VALUES ('lan', '{}');"
+	    "ALTER TABLE vms DROP COLUMN tender_status;"
 	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('vms')"
 	    " WHERE name IN ('restart_at', 'streak')", "0");
 	open_ok(f);
 	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_peek(f->path, "SELECT value FROM meta WHERE"
-	    " key = 'schema_version'", "4");
+	    " key = 'schema_version'", "5");
 	/* schema 4: a network of an older unikd is ready, its bridge's
 	 * identity not known yet */
 	assert_peek(f->path, "SELECT phase || ' ' || (ifindex IS NULL) ||"
@@ -267,6 +270,7 @@ test_migrate_v2_with_rows(void **state)
 	assert_int_equal(seen.last.rt.restarts, 4);
 	assert_int_equal(seen.last.rt.restart_at, 0);
 	assert_int_equal(seen.last.rt.streak, 0);
+	assert_int_equal(seen.last.rt.tender_status, -1);
 	/* and the new columns take writes */
 	rt.restart_at = 1700000040000;
 	rt.streak = 1;
