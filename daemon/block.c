@@ -19,6 +19,7 @@
 #include "blockbackend.h"
 #include "block.h"
 #include "block-internal.h"
+#include "fault.h"
 #include "log.h"
 #include "store.h"
 #include "uerr.h"
@@ -239,12 +240,14 @@ block_list(struct unikd *u, json_t **out, struct uerr *e)
 	return 0;
 }
 
-/* Writes the record of a new block; 409 when the name is taken. */
+/* Writes the record of a new block, 409 when the name is taken: the
+ * intent, marked "creating" until its file is made (block_rec_done), so
+ * a start after a crash in between undoes it (block_recover). */
 static int
 block_rec_insert(struct unikd *u, const char *name, struct uerr *e)
 {
-	json_t *spec = json_pack("{s:I}", "created_at",
-	    (json_int_t)time(NULL));
+	json_t *spec = json_pack("{s:I,s:b}", "created_at",
+	    (json_int_t)time(NULL), "creating", 1);
 	char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc = text != NULL ? store_block_insert(u->store, name, text) : -1;
 
@@ -259,6 +262,58 @@ block_rec_insert(struct unikd *u, const char *name, struct uerr *e)
 	    store_errmsg(u->store));
 }
 
+/* The block's file is made: the record loses its "creating" mark. */
+static int
+block_rec_done(struct unikd *u, const char *name, struct uerr *e)
+{
+	struct block_rec r;
+	int rc;
+
+	if (block_rec_load(u, name, &r, e) == -1)
+		return -1;
+	json_object_del(r.spec, "creating");
+	rc = block_rec_save(u, name, r.spec, e);
+	json_decref(r.spec);
+	return rc;
+}
+
+static int
+block_recover_row(void *arg, const char *name, const char *spec)
+{
+	json_t *j = json_loads(spec, 0, NULL), **names = arg;
+
+	if (json_is_true(json_object_get(j, "creating")))
+		json_array_append_new(*names, json_string(name));
+	json_decref(j);
+	return 0;
+}
+
+void
+block_recover(struct unikd *u)
+{
+	json_t *names = json_array(), *v;
+	char path[4096];
+	size_t i;
+
+	if (store_block_foreach(u->store, block_recover_row, &names) != 0)
+		log_warnx("action=recover-blocks error=\"%s\"",
+		    store_errmsg(u->store));
+	json_array_foreach(names, i, v)
+	{
+		block_path(u, json_string_value(v), path, sizeof(path));
+		log_warnx("block=%s action=undo-create result=\"unfinished at "
+		          "the last stop\"",
+		    json_string_value(v));
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("block=%s path=%s action=unlink",
+			    json_string_value(v), path);
+		else if (store_block_delete(u->store, json_string_value(v)))
+			log_warnx("block=%s action=undo-create error=\"%s\"",
+			    json_string_value(v), store_errmsg(u->store));
+	}
+	json_decref(names);
+}
+
 int
 block_create(struct unikd *u, const char *name, uint64_t size, json_t **out,
     struct uerr *e)
@@ -268,6 +323,7 @@ block_create(struct unikd *u, const char *name, uint64_t size, json_t **out,
 	if (block_name_check("block", name, e) == -1 ||
 	    block_dir_make(u, e) == -1 || block_rec_insert(u, name, e) == -1)
 		return -1;
+	fault_point("block-create-intent");
 	block_path(u, name, path, sizeof(path));
 	if (bb_block_create(path, size, u->tender_uid, u->tender_gid) == -1) {
 		if (errno == EEXIST)
@@ -277,6 +333,12 @@ block_create(struct unikd *u, const char *name, uint64_t size, json_t **out,
 		else
 			uerr_set(e, UERR_INTERNAL, "block '%s': %s: %s", name,
 			    path, strerror(errno));
+		store_block_delete(u->store, name);
+		return -1;
+	}
+	fault_point("block-create-file");
+	if (block_rec_done(u, name, e) == -1) {
+		unlink(path);
 		store_block_delete(u->store, name);
 		return -1;
 	}
@@ -365,6 +427,11 @@ block_clone(struct unikd *u, const char *src, const char *dst, json_t **out,
 		uerr_set(e, errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
 		    "block '%s': clone to %s: %s", src, dpath,
 		    strerror(errno));
+		store_block_delete(u->store, dst);
+		goto fail;
+	}
+	if (block_rec_done(u, dst, e) == -1) {
+		unlink(dpath);
 		store_block_delete(u->store, dst);
 		goto fail;
 	}

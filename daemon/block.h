@@ -40,6 +40,9 @@ int block_content_range_parse(const char *s, uint64_t *start, uint64_t *end,
 
 /* Each returns 0 and a JSON object in *out (the block as GET shows it),
  * or -1 with e filled; a refused request changes nothing on disk. */
+/* At start: undoes the blocks whose creation a crash cut short (their
+ * record still says "creating"): the file and the record go. */
+void block_recover(struct unikd *);
 int block_create(struct unikd *, const char *name, uint64_t size,
     json_t **out, struct uerr *e);
 int block_get(struct unikd *, const char *name, json_t **out, struct uerr *e);

@@ -2,12 +2,14 @@
  * Images (see image.h): push, inspect, list and remove. A push writes the
  * bytes to a temporary file in state_dir/images, hashes them on the way,
  * hands the file to bb_image_store() (which keeps one file per digest),
- * then links the name to it and records the row.
+ * then records the row and links the name to it. A push cut short by a
+ * crash is finished or undone at the next start (image_recover).
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "blockbackend.h"
 #include "block.h"
 #include "image.h"
+#include "fault.h"
 #include "log.h"
 #include "image-open.h"
 #include "store.h"
@@ -252,6 +255,99 @@ image_record(struct unikd *u, const char *name, const char *hex, size_t len,
 	    store_errmsg(u->store));
 }
 
+/* Removes the entries of dir whose names start with prefix or end with
+ * suffix: files a push cut short left. */
+static void
+image_sweep(const char *dir, const char *prefix, const char *suffix)
+{
+	struct dirent *de;
+	size_t n, m = suffix != NULL ? strlen(suffix) : 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if ((prefix != NULL &&
+		        strncmp(de->d_name, prefix, strlen(prefix)) == 0) ||
+		    (suffix != NULL && n > m &&
+		        strcmp(de->d_name + n - m, suffix) == 0)) {
+			log_warnx("action=recover-images path=%s/%s "
+			          "result=\"left by a push cut short; removed\"",
+			    dir, de->d_name);
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+/* A row whose name link is missing: the link is made (the push had
+ * stored and recorded the file) or, without the file, the row goes. */
+static int
+image_recover_row(void *arg, const char *name, const char *digest,
+    int64_t size)
+{
+	struct unikd *u = ((void **)arg)[0];
+	json_t *gone = ((void **)arg)[1];
+	char link[4096], path[4096];
+	struct stat st;
+	struct uerr e;
+
+	(void)size;
+	vm_spec_image_link(&u->cf, name, link, sizeof(link));
+	if (lstat(link, &st) == 0 || digest == NULL)
+		return 0;
+	image_file(u, digest, path, sizeof(path));
+	if (stat(path, &st) == -1) {
+		json_array_append_new(gone, json_string(name));
+		return 0;
+	}
+	log_warnx("image=%s action=recover result=\"push cut short before "
+	          "its name was linked; linked\"",
+	    name);
+	if (image_link(u, name, digest, &e) == -1)
+		log_warnx("image=%s action=recover error=\"%s\"", name,
+		    e.message);
+	return 0;
+}
+
+void
+image_recover(struct unikd *u)
+{
+	json_t *gone = json_array(), *v;
+	void *arg[2] = {u, gone};
+	char dir[4096], sub[4200];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	image_dir(u, dir, sizeof(dir));
+	image_sweep(dir, ".push-", NULL);
+	snprintf(sub, sizeof(sub), "%s/names", dir);
+	image_sweep(sub, NULL, ".tmp");
+	if (store_image_foreach(u->store, image_recover_row, arg) != 0)
+		log_warnx("action=recover-images error=\"%s\"",
+		    store_errmsg(u->store));
+	json_array_foreach(gone, i, v)
+	{
+		log_warnx("image=%s action=recover result=\"its file is "
+		          "gone; removed\"",
+		    json_string_value(v));
+		store_image_delete(u->store, json_string_value(v));
+	}
+	json_decref(gone);
+	/* Files stored by a push cut short before its row was written:
+	 * released like the last name's, unless a definition names one. */
+	snprintf(sub, sizeof(sub), "%s/sha256", dir);
+	if ((d = opendir(sub)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strlen(de->d_name) == 64 &&
+		    strspn(de->d_name, "0123456789abcdef") == 64)
+			image_file_release(u, de->d_name);
+	closedir(d);
+}
+
 int
 image_push(struct unikd *u, const char *name, const void *buf, size_t len,
     int *status, json_t **out, struct uerr *e)
@@ -280,6 +376,7 @@ image_push(struct unikd *u, const char *name, const void *buf, size_t len,
 	if (e->status != UERR_NOT_FOUND || image_dirs_make(u, e) == -1 ||
 	    image_write_tmp(u, buf, len, tmp, sizeof(tmp), e) == -1)
 		return -1;
+	fault_point("image-push-tmp");
 	image_dir(u, dir, sizeof(dir));
 	if (bb_image_store(dir, tmp, hex) == -1) {
 		uerr_set(e, UERR_INTERNAL, "image '%s': store: %s", name,
@@ -287,10 +384,12 @@ image_push(struct unikd *u, const char *name, const void *buf, size_t len,
 		unlink(tmp);
 		return -1;
 	}
+	fault_point("image-push-stored");
 	if (image_record(u, name, hex, len, e) == -1) {
 		image_file_release(u, hex);
 		return -1;
 	}
+	fault_point("image-push-recorded");
 	if (image_link(u, name, hex, e) == -1) {
 		store_image_delete(u->store, name);
 		image_file_release(u, hex);

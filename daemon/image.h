@@ -27,6 +27,12 @@ int image_list(struct unikd *, json_t **out, struct uerr *e);
  * last name that points to its digest. */
 int image_remove(struct unikd *, const char *name, struct uerr *e);
 
+/* At start, after the VM definitions are loaded: what a push cut short
+ * left is removed (temporary files, a stored file no row names and no
+ * definition uses), and a recorded image whose name link is missing is
+ * linked. */
+void image_recover(struct unikd *);
+
 /* --- the store (store-image.c): rows of the images table --- */
 
 typedef int (*store_image_cb)(void *arg, const char *name,

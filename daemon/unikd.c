@@ -24,6 +24,8 @@
 
 #include "api.h"
 #include "api-metrics.h"
+#include "block.h"
+#include "image.h"
 #include "log.h"
 #include "network.h"
 #include "service.h"
@@ -400,8 +402,13 @@ main(int argc, char *argv[])
 	/* Before the VMs: their TAPs go on the networks' bridges. */
 	if (network_init(&u) == -1)
 		fatalx("cannot load the networks from %s", dbpath);
+	/* Blocks and images a crash left half made: undone or finished
+	 * before anything can use them (images after the definitions that
+	 * may name their files). */
+	block_recover(&u);
 	if (vm_init(&u, boot) == -1)
 		fatalx("cannot load the VMs from %s", dbpath);
+	image_recover(&u);
 	if (api_start(&u, listen_fd) == -1)
 		fatalx("cannot serve the control API");
 	if (api_metrics_start(&u) == -1)
