@@ -330,5 +330,7 @@ oci_proc_run(struct oci *o, const struct oci_proc *op)
 		_exit(1);
 	}
 	proc_report(fd, NULL);
+	/* from here on, stdout and stderr are the guest's console */
+	o->oci_quiet = true;
 	exit(proc_supervise(&p));
 }

@@ -105,7 +105,7 @@ oci_log(enum oci_level level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	oci_log_write(level, msg);
-	if (level == OCI_ERROR)
+	if (level == OCI_ERROR && (oci_env == NULL || !oci_env->oci_quiet))
 		fprintf(stderr, "unikd-oci: %s\n", msg);
 }
 

@@ -32,6 +32,8 @@ struct oci {
 	bool oci_log_json;     /* --log-format json */
 	bool oci_systemd;      /* --systemd-cgroup */
 	bool oci_debug;        /* --debug */
+	bool oci_quiet;        /* errors to the log only: the container
+	                        * process's stdio is the container's */
 	struct ctl oci_ctl;    /* unikd's socket */
 };
 
@@ -100,6 +102,7 @@ struct oci_bundle {
 	json_t *annotations;
 	char name[256];     /* the container's name, from its annotations */
 	char netns[4096];   /* linux.namespaces network path, or "" */
+	char cgroup[4096];  /* linux.cgroupsPath, or "" */
 	bool terminal;      /* process.terminal */
 };
 /* Reads BUNDLE/config.json; -1 after logging what is wrong. */
