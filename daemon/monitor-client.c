@@ -260,6 +260,12 @@ monitor_spec_text(const struct monitor_spec *spec)
 	    spec->socket, "exit_file", spec->exit_file);
 	if (obj == NULL)
 		return NULL;
+	/* the namespace and cgroup fds follow the tender's, in that order */
+	if (spec->netns)
+		json_object_set_new(obj, "netns", json_true());
+	if (spec->ncgroups > 0)
+		json_object_set_new(obj, "cgroups",
+		    json_integer((json_int_t)spec->ncgroups));
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	return text;
@@ -296,11 +302,11 @@ monitor_spec_check(const struct monitor_spec *spec, char *err, size_t errlen)
 {
 	size_t i;
 
-	if (spec->nfds > MON_MAX_FDS) {
+	if (spec->nfds + spec->netns + spec->ncgroups > MON_MAX_FDS) {
 		snprintf(err, errlen,
 		    "too many fds for the monitor (%zu, max "
 		    "%d)",
-		    spec->nfds, MON_MAX_FDS);
+		    spec->nfds + spec->netns + spec->ncgroups, MON_MAX_FDS);
 		return -1;
 	}
 	for (i = 0; i < spec->nfds; i++)
@@ -322,7 +328,8 @@ monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
     size_t errlen)
 {
 	char *text = NULL;
-	int sv[2] = {-1, -1}, saved;
+	int sv[2] = {-1, -1}, saved, fds[MON_MAX_FDS];
+	size_t nfds, i;
 	pid_t pid;
 
 	if (monitor_spec_check(spec, err, errlen) == -1) {
@@ -356,8 +363,14 @@ monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
 	sv[1] = -1;
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	if (mon_io_send(sv[0], MON_SPEC, text, strlen(text), spec->fds,
-	        spec->nfds, 0) == -1) {
+	for (nfds = 0; nfds < spec->nfds; nfds++)
+		fds[nfds] = spec->fds[nfds];
+	if (spec->netns)
+		fds[nfds++] = spec->netns_fd;
+	for (i = 0; i < spec->ncgroups; i++)
+		fds[nfds++] = spec->cgroup_fds[i];
+	if (mon_io_send(sv[0], MON_SPEC, text, strlen(text), fds, nfds, 0) ==
+	    -1) {
 		snprintf(err, errlen, "cannot send the spec to %s: %s",
 		    spec->monitor_path, strerror(errno));
 		goto fail;

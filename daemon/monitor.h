@@ -6,6 +6,7 @@
 #ifndef UNIKD_MONITOR_H
 #define UNIKD_MONITOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,10 @@ struct monitor_spec {
 	const char *socket;	/* per-VM listening socket path */
 	const char *exit_file;	/* exit record path */
 	const char *monitor_path; /* the unikd-monitor binary */
+	bool netns;		/* the tender runs in the network namespace */
+	int netns_fd;		/* ... open here (when netns) */
+	const int *cgroup_fds;	/* cgroup directories the tender joins */
+	size_t ncgroups;
 };
 
 struct monitor_exit {

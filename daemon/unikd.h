@@ -77,6 +77,7 @@ struct unikd {
 	struct vm_table *vm_table;	/* name -> vm, O(1) */
 	struct vm_net_batch *vm_net_batch;	/* vm-net-batch.c */
 	struct vm_mac_set *vm_macs;	/* guest MACs of every NIC (vm-net.c) */
+	struct vm_cgroups *cgroups;	/* hierarchies (vm-cgroup.c) */
 	struct vm_list vms;		/* in creation order */
 	size_t nvms;
 

@@ -223,6 +223,12 @@ vm_net_gc(struct unikd *u, bool dry_run, json_t **removed, struct uerr *e)
 	int rc = -1;
 
 	*removed = json_array();
+	/* TAPs in other namespaces: their own ledger rows, not in the dump */
+	if (vm_net_ns_gc(u, dry_run, *removed) == -1) {
+		uerr_set(e, UERR_INTERNAL, "cannot read the TAP ledger: %s",
+		    store_errmsg(u->store));
+		goto out;
+	}
 	if (u->nb == NULL) {
 		uerr_set(e, UERR_UNAVAILABLE,
 		    "networking is not available on this host");
@@ -282,12 +288,14 @@ vm_net_init(struct unikd *u)
 		vm_net_added(vm);
 		for (i = 0; i < vm->spec.nnics; i++) {
 			n = &vm->spec.nics[i];
-			vm_net_fill(network_find(u, n->network), n);
+			if (n->netns[0] == '\0')
+				vm_net_fill(network_find(u, n->network), n);
 		}
 	}
 	if (store_link_foreach(u->store, vm_net_init_row, u) != 0)
 		log_warnx("action=load-ledger error=\"%s\"",
 		    store_errmsg(u->store));
+	vm_net_ns_init(u);
 	if (u->nb == NULL)
 		return 0;
 	if (vm_net_gc(u, false, &removed, &e) == -1)

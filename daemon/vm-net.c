@@ -196,11 +196,13 @@ vm_net_check_args(struct vm *vm, struct uerr *e)
 		nics = NULL;
 	for (i = 0; i < vm->spec.nnics; i++) {
 		nics[i] = vm->spec.nics[i];
+		snprintf(nics[i].tap, sizeof(nics[i].tap), "tap");
+		if (nics[i].netns[0] != '\0')	/* the link's, read already */
+			continue;
 		net = network_find(vm->u, nics[i].network);
 		if (nics[i].ip[0] == '\0' && net != NULL && net->has_subnet)
 			snprintf(nics[i].ip, sizeof(nics[i].ip), "0.0.0.0");
 		vm_net_fill(net, &nics[i]);
-		snprintf(nics[i].tap, sizeof(nics[i].tap), "tap");
 	}
 	for (i = 0; rc == 0 && i < vm->spec.nargs; i++) {
 		rc = placeholder_expand(vm->spec.args[i], nics, vm->spec.nnics,
@@ -223,6 +225,11 @@ vm_net_check(struct vm *vm, struct uerr *e)
 
 	for (i = 0; i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
+		if (n->netns[0] != '\0') {
+			if (vm_net_ns_check(vm, i, e) == -1)
+				return -1;
+			continue;
+		}
 		if ((net = network_find(vm->u, n->network)) == NULL)
 			return uerr_set(e, UERR_UNPROCESSABLE,
 			    "field 'nics[%zu].network': network '%s' does not "
@@ -253,6 +260,8 @@ vm_net_lease(struct vm *vm, struct uerr *e)
 
 	for (i = 0; i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
+		if (n->netns[0] != '\0')	/* the link has its address */
+			continue;
 		if ((net = network_find(vm->u, n->network)) == NULL)
 			return uerr_set(e, UERR_UNPROCESSABLE,
 			    "field 'nics[%zu].network': network '%s' does not "
@@ -303,8 +312,10 @@ vm_net_added(struct vm *vm)
 {
 	size_t i;
 
+	/* a MAC in another namespace is another L2 domain's business */
 	for (i = 0; i < vm->spec.nnics; i++)
-		vm_net_mac_add(vm->u, vm, &vm->spec.nics[i]);
+		if (vm->spec.nics[i].netns[0] == '\0')
+			vm_net_mac_add(vm->u, vm, &vm->spec.nics[i]);
 }
 
 /* Makes the TAP of one NIC: a new name, its ledger row, then the link.
@@ -383,6 +394,8 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 
 	if (vm->spec.nnics == 0)
 		return 0;
+	if (vm->spec.nics[0].netns[0] != '\0')
+		return vm_net_ns_start(vm, fds, e);
 	if (vm->u->nb == NULL)
 		return uerr_set(e, UERR_UNAVAILABLE,
 		    "vm '%s': networking is not available on this host",
@@ -426,10 +439,18 @@ vm_net_stop(struct vm *vm)
 	struct vm_nic *n;
 	size_t i;
 
+	if (vm->netns_fd != -1) {
+		close(vm->netns_fd);
+		vm->netns_fd = -1;
+	}
 	for (i = 0; i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
 		if (n->tap[0] == '\0')
 			continue;
+		if (n->netns[0] != '\0') {
+			vm_net_ns_stop_nic(vm, n);
+			continue;
+		}
 		vm_net_tap_queue(vm->u, n->tap, vm->spec.name, n->name);
 		n->tap[0] = '\0';
 	}
@@ -444,7 +465,8 @@ vm_net_remove(struct vm *vm)
 		return;
 	vm_net_stop(vm);
 	for (i = 0; i < vm->spec.nnics; i++)
-		vm_net_mac_del(vm->u, vm, &vm->spec.nics[i]);
+		if (vm->spec.nics[i].netns[0] == '\0')
+			vm_net_mac_del(vm->u, vm, &vm->spec.nics[i]);
 	network_release_vm(vm->u, vm->spec.name);
 	if (store_vm_nic_delete_vm(vm->u->store, vm->spec.name) == -1)
 		log_warnx("vm=%s action=remove-nics error=\"%s\"",
@@ -486,11 +508,13 @@ vm_net_json(const struct vm *vm)
 	for (i = 0; a != NULL && i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
 		json_array_append_new(a,
-		    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name",
-			n->name, "network", n->network, "mac",
-			vm_net_str(n->mac), "ip", vm_net_str(n->ip), "cidr",
-			vm_net_str(n->cidr), "gateway", vm_net_str(n->gateway),
-			"tap", vm_net_str(n->tap)));
+		    json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"name", n->name, "network", vm_net_str(n->network),
+			"netns", vm_net_str(n->netns), "link",
+			vm_net_str(n->link), "mac", vm_net_str(n->mac), "ip",
+			vm_net_str(n->ip), "cidr", vm_net_str(n->cidr),
+			"gateway", vm_net_str(n->gateway), "tap",
+			vm_net_str(n->tap)));
 	}
 	return a;
 }

@@ -27,6 +27,7 @@
 #include "tender.h"
 #include "uerr.h"
 #include "unikd.h"
+#include "vm-cgroup.h"
 #include "vm-internal.h"
 #include "vm-net.h"
 
@@ -188,8 +189,8 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	char sock[4096], exitp[4096], console[4096], err[512];
 	static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char *env[] = {env_path, NULL};
-	int nic_fds[VM_MAX_NICS];
-	size_t i;
+	int nic_fds[VM_MAX_NICS], cg_fds[VM_CGROUP_MAX_FDS];
+	size_t i, ncg = 0;
 	int rc, image_fd;
 
 	if (vm_run_tender(vm, &d, &t, e) == -1)
@@ -218,7 +219,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 			close(nic_fds[i]);
 	if (rc == -1 || vm_run_blocks(vm, &cmd, e) == -1)
 		goto fail;
-	if (vm_mkdirs(vm, e) == -1)
+	if (vm_mkdirs(vm, e) == -1 || vm_cgroup_open(vm, cg_fds, &ncg, e) == -1)
 		goto fail;
 	vm_path_socket(vm, sock, sizeof(sock));
 	vm_path_exit(vm, exitp, sizeof(exitp));
@@ -242,8 +243,18 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	ms.socket = sock;
 	ms.exit_file = exitp;
 	ms.monitor_path = u->cf.monitor;
+	ms.netns = vm->netns_fd != -1;
+	ms.netns_fd = vm->netns_fd;
+	ms.cgroup_fds = cg_fds;
+	ms.ncgroups = ncg;
 	rc = monitor_spawn(u->base, &ms, &vm_monitor_cbs, vm, &vm->monitor,
 	    err, sizeof(err));
+	if (vm->netns_fd != -1) {	/* the monitor has its own now */
+		close(vm->netns_fd);
+		vm->netns_fd = -1;
+	}
+	for (i = 0; i < ncg; i++)
+		close(cg_fds[i]);
 	if (rc == -1) {
 		uerr_set(e, UERR_INTERNAL, "vm '%s': cannot start its monitor: %s",
 		    vm->spec.name, err);
@@ -265,6 +276,7 @@ fail:
 	tender_cmd_free(&cmd);
 	vm_net_stop(vm);
 	vm_control_remove(vm);
+	vm_cgroup_remove(vm);
 	return -1;
 }
 
@@ -294,6 +306,8 @@ vm_run_adopt(struct vm *vm)
 struct vm_reaper {
 	struct monitor *monitor;
 	char exit_path[4096];
+	struct unikd *u;
+	char cgroup[VM_CGROUP_MAX + 64];	/* "" when none */
 };
 
 static void
@@ -302,6 +316,8 @@ vm_reaper_end(void *arg)
 	struct vm_reaper *r = arg;
 
 	unlink(r->exit_path);
+	if (r->cgroup[0] != '\0')	/* empty now that the tender is gone */
+		vm_cgroup_rmdir(r->u, r->cgroup);
 	monitor_free(r->monitor);
 	free(r);
 }
@@ -341,6 +357,10 @@ vm_run_detach(struct vm *vm, bool kill)
 		vm_path_socket(vm, sock, sizeof(sock));
 		if ((r = calloc(1, sizeof(*r))) != NULL) {
 			vm_path_exit(vm, r->exit_path, sizeof(r->exit_path));
+			r->u = vm->u;
+			if (vm_cgroup_rel(vm, r->cgroup, sizeof(r->cgroup)) ==
+			    -1)
+				r->cgroup[0] = '\0';
 			if (monitor_connect(vm->u->base, sock, &vm_reaper_cbs,
 			    r, &r->monitor) == -1) {
 				free(r);
@@ -494,6 +514,7 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 	vm->adopting = false;
 	vm_net_stop(vm);	/* the TAPs go with the tender */
 	vm_control_remove(vm);
+	vm_cgroup_remove(vm);
 	wstatus = vm_exit_record(vm, wstatus, reason);
 	vm->pid = 0;
 	vm->monitor_pid = 0;
@@ -563,6 +584,7 @@ vm_on_error(void *arg, const char *message)
 	vm->adopting = false;
 	vm_net_stop(vm);
 	vm_control_remove(vm);
+	vm_cgroup_remove(vm);
 	vm->pid = 0;
 	vm->monitor_pid = 0;
 	vm->exit_status = -1;

@@ -22,6 +22,7 @@
 #include "tender.h"
 #include "uerr.h"
 #include "unikd.h"
+#include "vm-cgroup.h"
 #include "vm-internal.h"
 #include "vm-net.h"
 
@@ -140,6 +141,7 @@ vm_new(struct unikd *u)
 	vm->u = u;
 	vm->exit_status = -1;
 	vm->tender_status = -1;
+	vm->netns_fd = -1;
 	TAILQ_INIT(&vm->watches);
 	return vm;
 }
@@ -151,6 +153,8 @@ vm_free(struct vm *vm)
 	if (vm->timer != NULL)
 		event_free(vm->timer);
 	vm_control_cancel(vm);
+	if (vm->netns_fd != -1)
+		close(vm->netns_fd);
 	vm_spec_free(&vm->spec);
 	free(vm);
 }
@@ -608,4 +612,5 @@ vm_shutdown(struct unikd *u)
 	free(u->vm_table);
 	u->vm_table = NULL;
 	vm_net_shutdown(u);
+	vm_cgroup_free(u);
 }

@@ -65,6 +65,8 @@ struct vm {
 	bool stop_requested;	/* the exit was asked for through the API */
 	bool restart_requested;	/* start again once stopped (vm_restart) */
 	bool adopting;		/* reconnected; its monitor's hello is due */
+	int netns_fd;		/* between the TAPs and the monitor's spawn:
+				 * the NICs' namespace, else -1 */
 
 	struct unikd *u;
 	struct monitor *monitor;

@@ -1,6 +1,7 @@
 /*
  * The "nics" field of a VM definition: its shape only (types, unknown
- * keys, names, MAC and IPv4 syntax: 400; a MAC no NIC can use: 422).
+ * keys, names, MAC and IPv4 syntax, namespace paths and link names: 400;
+ * a MAC no NIC can use: 422).
  * Whether the network exists, and whether the MAC and address are free,
  * needs the daemon: vm-net.c checks that before anything is stored.
  */
@@ -105,6 +106,72 @@ nic_parse_ip(struct vm_nic *n, size_t i, const json_t *v, struct uerr *e)
 	return 0;
 }
 
+/* A link's name as the kernel takes it: 1 to 15 bytes, no '/', ':' or
+ * white space, not "." or "..". */
+static bool
+nic_link_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > VM_LINK_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ':' ||
+		    isspace((unsigned char)name[i]) ||
+		    !isprint((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+/* "netns" and "link": a NIC joined to a link of another namespace. Its
+ * MAC and address are the link's, so "mac" and "ip" are refused. */
+static int
+nic_parse_netns(struct vm_nic *n, size_t i, const json_t *o, struct uerr *e)
+{
+	const char *ns = nic_string(json_object_get(o, "netns"));
+	const char *link = nic_string(json_object_get(o, "link"));
+
+	if (json_object_get(o, "network") != NULL)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'nics[%zu]': give either 'network' or 'netns' "
+		    "and 'link', not both",
+		    i);
+	if (json_object_get(o, "mac") != NULL ||
+	    json_object_get(o, "ip") != NULL)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'nics[%zu].%s': a NIC in a namespace has its "
+		    "link's MAC and address",
+		    i, json_object_get(o, "mac") != NULL ? "mac" : "ip");
+	if (ns == NULL || ns[0] != '/' || strlen(ns) > VM_NETNS_MAX)
+		return uerr_set(e, UERR_INVALID,
+		    "field 'nics[%zu].netns': must be the absolute path of a "
+		    "network namespace (at most %d bytes), such as "
+		    "/run/netns/NAME",
+		    i, VM_NETNS_MAX);
+	if (link == NULL || !nic_link_valid(link))
+		return uerr_set(e, UERR_INVALID,
+		    "field 'nics[%zu].link': must be the name of a link in "
+		    "the namespace (1 to %d bytes, no '/', ':' or spaces)",
+		    i, VM_LINK_MAX);
+	snprintf(n->netns, sizeof(n->netns), "%s", ns);
+	snprintf(n->link, sizeof(n->link), "%s", link);
+	return 0;
+}
+
+static bool
+nic_key_known(const char *key)
+{
+	static const char *const keys[] = {
+	    "name", "network", "mac", "ip", "netns", "link"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 static int
 nic_parse_one(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 {
@@ -116,12 +183,12 @@ nic_parse_one(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 	if (!json_is_object(o))
 		return uerr_set(e, UERR_INVALID,
 		    "field 'nics[%zu]': must be an object {\"name\", "
-		    "\"network\", \"mac\"?, \"ip\"?}",
+		    "\"network\", \"mac\"?, \"ip\"?} or {\"name\", \"netns\", "
+		    "\"link\"}",
 		    i);
 	json_object_foreach((json_t *)o, key, val)
 	{
-		if (strcmp(key, "name") != 0 && strcmp(key, "network") != 0 &&
-		    strcmp(key, "mac") != 0 && strcmp(key, "ip") != 0)
+		if (!nic_key_known(key))
 			return uerr_set(e, UERR_INVALID,
 			    "unknown field 'nics[%zu].%s'", i, key);
 	}
@@ -137,10 +204,14 @@ nic_parse_one(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 			    "field 'nics[%zu].name': duplicate NIC name '%s'",
 			    i, name);
 	snprintf(n->name, sizeof(n->name), "%s", name);
+	if (json_object_get(o, "netns") != NULL ||
+	    json_object_get(o, "link") != NULL)
+		return nic_parse_netns(n, i, o, e);
 	net = nic_string(json_object_get(o, "network"));
 	if (net == NULL || net[0] == '\0' || strlen(net) >= sizeof(n->network))
 		return uerr_set(e, UERR_INVALID,
-		    "field 'nics[%zu].network': must be a network's name", i);
+		    "field 'nics[%zu].network': must be a network's name "
+		    "(or give 'netns' and 'link')", i);
 	snprintf(n->network, sizeof(n->network), "%s", net);
 	val = json_object_get(o, "mac");
 	if (val != NULL && !json_is_null(val) &&
@@ -185,11 +256,15 @@ vm_spec_nics_json(const struct vm_spec *s)
 
 	for (i = 0; a != NULL && i < s->nnics; i++) {
 		n = &s->nics[i];
-		o = json_pack("{s:s, s:s}", "name", n->name, "network",
-		    n->network);
-		if (o != NULL && n->mac[0] != '\0')
+		if (n->netns[0] != '\0')	/* MAC and address: the link's */
+			o = json_pack("{s:s, s:s, s:s}", "name", n->name,
+			    "netns", n->netns, "link", n->link);
+		else
+			o = json_pack("{s:s, s:s}", "name", n->name, "network",
+			    n->network);
+		if (o != NULL && n->netns[0] == '\0' && n->mac[0] != '\0')
 			json_object_set_new(o, "mac", json_string(n->mac));
-		if (o != NULL && n->ip[0] != '\0')
+		if (o != NULL && n->netns[0] == '\0' && n->ip[0] != '\0')
 			json_object_set_new(o, "ip", json_string(n->ip));
 		if (o == NULL || json_array_append_new(a, o) == -1) {
 			json_decref(a);

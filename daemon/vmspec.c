@@ -360,6 +360,14 @@ spec_labels(
 	return vm_spec_labels_parse(s, v, e);
 }
 
+static int
+spec_cgroup(
+    struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
+{
+	(void)cf;
+	return vm_spec_cgroup_parse(s, v, e);
+}
+
 static const struct spec_field spec_fields[] = {
     {"name", true, spec_name},
     {"tender", true, spec_tender},
@@ -373,6 +381,7 @@ static const struct spec_field spec_fields[] = {
     {"nics", false, spec_nics},
     {"blocks", false, spec_blocks},
     {"labels", false, spec_labels},
+    {"cgroup", false, spec_cgroup},
 };
 
 #define SPEC_NFIELDS (sizeof(spec_fields) / sizeof(spec_fields[0]))
@@ -459,7 +468,7 @@ json_t *
 vm_spec_to_json(const struct vm_spec *s)
 {
 	json_t *cpus, *args, *codes, *nics = NULL, *blocks = NULL,
-	       *labels = NULL;
+	       *labels = NULL, *o;
 	size_t i;
 
 	cpus = spec_int_array(s->cpus, s->ncpus);
@@ -473,7 +482,7 @@ vm_spec_to_json(const struct vm_spec *s)
 	    (blocks = vm_spec_blocks_json(s)) == NULL ||
 	    (labels = vm_spec_labels_json(s)) == NULL)
 		goto fail;
-	return json_pack(
+	o = json_pack(
 	    "{s:s, s:s, s:s?, s:I, s:o, s:o, s:{s:s, s:I, s:o}, s:b, s:I, "
 	    "s:o, s:o, s:o}",
 	    "name", s->name, "tender", s->tender, "image",
@@ -484,6 +493,12 @@ vm_spec_to_json(const struct vm_spec *s)
 	    "autostart", (int)s->autostart, "stop_timeout",
 	    (json_int_t)s->stop_timeout, "nics", nics, "blocks", blocks,
 	    "labels", labels);
+	if (o != NULL && s->cgroup_path != NULL &&
+	    json_object_set_new(o, "cgroup", vm_spec_cgroup_json(s)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 fail:
 	json_decref(cpus);
 	json_decref(codes);
@@ -506,6 +521,7 @@ vm_spec_free(struct vm_spec *s)
 	free(s->nics);
 	free(s->image_name);
 	json_decref(s->labels);
+	free(s->cgroup_path);
 	if (s->args != NULL) {
 		for (i = 0; i < s->nargs; i++)
 			free(s->args[i]);

@@ -18,6 +18,9 @@
 
 #define VM_MAX_NICS 16
 #define VM_NIC_NAME_MAX 32	/* Solo5 device names: alphanumeric */
+#define VM_NETNS_MAX 255	/* a namespace's path */
+#define VM_LINK_MAX 15		/* a link's name: IFNAMSIZ - 1 */
+#define VM_CGROUP_MAX 1024	/* "cgroup.path" */
 
 #define VM_MAX_LABELS 32
 #define VM_LABEL_KEY_MAX 128
@@ -40,11 +43,15 @@ struct vm_block {
  * A NIC: what the definition says ("nics": name, network, and mac/ip when
  * given), completed by vm-net.c (generated MAC, leased address, cidr and
  * gateway) and, while the VM runs, its TAP. The drivers read these to
- * build the command (--net:NAME=TAP, ${nic.NAME.ip} in args).
+ * build the command (--net:NAME=TAP, ${nic.NAME.ip} in args). A NIC in a
+ * foreign namespace names netns and link instead of a network; its MAC
+ * and addresses are the link's (vm-net-ns.c).
  */
 struct vm_nic {
 	char name[VM_NIC_NAME_MAX + 1];
-	char network[64];
+	char network[64];	/* "" for a NIC in a namespace */
+	char netns[VM_NETNS_MAX + 1];	/* "" for a NIC on a network */
+	char link[VM_LINK_MAX + 1];
 	char mac[18];		/* "aa:bb:cc:dd:ee:ff", "" until generated */
 	char ip[16];		/* "" when the NIC has no address */
 	char cidr[20];		/* "10.0.0.5/24", "" when none */
@@ -70,6 +77,8 @@ struct vm_spec {
 	struct vm_block blocks[VM_MAX_BLOCKS];	/* "blocks", in order */
 	size_t nblocks;
 	json_t *labels;		/* "labels": an object of strings, or NULL */
+	char *cgroup_path;	/* "cgroup.path" (OCI cgroupsPath), or NULL */
+	bool cgroup_systemd;	/* ... in the "slice:prefix:name" form */
 };
 
 /* [a-z0-9][a-z0-9_-]{0,62} */
@@ -92,9 +101,10 @@ int vm_spec_check_host(struct vm_spec *s, const json_t *def,
     const struct conf *cf, struct uerr *e);
 
 /* vmspec-nics.c: the shape of "nics" (400; a multicast or zero MAC 422).
- * Networks, uniqueness and addresses are checked by vm-net.c. */
+ * Networks, namespaces, uniqueness and addresses are checked by vm-net.c. */
 int vm_spec_nics_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
-/* [{"name", "network", "mac"?, "ip"?}], or NULL */
+/* [{"name", "network", "mac"?, "ip"?} or {"name", "netns", "link"}],
+ * or NULL */
 json_t *vm_spec_nics_json(const struct vm_spec *s);
 
 /* vmspec-labels.c: "labels", strings unikd keeps for a client (400
@@ -102,6 +112,14 @@ json_t *vm_spec_nics_json(const struct vm_spec *s);
 int vm_spec_labels_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
 /* the labels (an empty object when none), or NULL */
 json_t *vm_spec_labels_json(const struct vm_spec *s);
+/* vmspec-cgroup.c: the shape of "cgroup" (400). */
+int vm_spec_cgroup_parse(struct vm_spec *s, const json_t *v, struct uerr *e);
+/* {"path", "systemd"}, or JSON null */
+json_t *vm_spec_cgroup_json(const struct vm_spec *s);
+/* The cgroup below a hierarchy's root, without a leading '/': the path,
+ * or for the systemd form "SLICE/.../prefix-name.scope". -1 when
+ * malformed or too long. */
+int vm_spec_cgroup_relpath(const struct vm_spec *s, char *buf, size_t size);
 
 /* vmspec-blocks.c: the shape of "blocks" (400: names, duplicates, at most
  * VM_MAX_BLOCKS), then whether each block exists under cf's state_dir

@@ -27,7 +27,10 @@ struct mon_spec {
 	char **env;
 	int fds[MON_MAX_FDS];
 	int targets[MON_MAX_FDS];
-	size_t nfds;
+	size_t nfds;		/* the tender's, at targets */
+	int netns_fd;		/* a network namespace to join, else -1 */
+	int cgroup_fds[MON_MAX_FDS];	/* cgroup directories to join */
+	size_t ncgroups;
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[MON_MAX_GROUPS];

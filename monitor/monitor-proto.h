@@ -28,7 +28,11 @@
  *              "groups": [n] (the tender's supplementary groups; empty
  *              or absent: none), "cpus": [n] (may be empty), "console": path,
  *              "console_max": n, "console_files": n, "socket": path,
- *              "exit_file": path}
+ *              "exit_file": path, "netns"?: true, "cgroups"?: n}
+ *              After the fds of "fds" come, when "netns" is true, a
+ *              network namespace the tender is made to join (setns), then
+ *              "cgroups" cgroup directories it joins (cgroup.procs),
+ *              both before it leaves root.
  *   MON_SIGNAL {"signal": n}  sent to the tender's process group
  *
  * Times are unix seconds. wstatus is the raw status from waitpid().

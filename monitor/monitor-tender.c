@@ -35,6 +35,8 @@ enum tender_stage {
 	STAGE_FDS,
 	STAGE_CREDS,
 	STAGE_PRIVS,
+	STAGE_NETNS,
+	STAGE_CGROUP,
 };
 
 struct tender_failure {
@@ -48,6 +50,8 @@ static const char *const tender_stage_names[] = {
     [STAGE_FDS] = "cannot set up fds",
     [STAGE_CREDS] = "cannot change uid/gid",
     [STAGE_PRIVS] = "cannot set no_new_privs/pdeathsig",
+    [STAGE_NETNS] = "cannot join the network namespace",
+    [STAGE_CGROUP] = "cannot join its cgroup",
 };
 
 /* Fills an array of strings pointing into the JSON; NULL-terminated. */
@@ -117,19 +121,23 @@ spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
     char *err, size_t errlen)
 {
 	json_t *argv, *env, *fds, *cpus, *groups = NULL;
-	json_int_t uid, gid, cmax, cfiles;
+	json_int_t uid, gid, cmax, cfiles, ncg = 0;
+	int netns = 0;
 	int cpu[CPU_SETSIZE];
 	size_t i, j, n;
 
+	sp->netns_fd = -1;
 	sp->json = json_loadb(text, len, 0, NULL);
 	if (json_unpack(sp->json,
 	        "{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:s,"
-	        " s:I, s:I, s:s, s:s, s?o}",
+	        " s:I, s:I, s:s, s:s, s?o, s?b, s?I}",
 	        "vm", &sp->vm, "argv", &argv, "env", &env, "fds", &fds, "uid",
 	        &uid, "gid", &gid, "cpus", &cpus, "console", &sp->console,
 	        "console_max", &cmax, "console_files", &cfiles, "socket",
 	        &sp->socket, "exit_file", &sp->exit_file, "groups",
-	        &groups) == -1)
+	        &groups, "netns", &netns, "cgroups", &ncg) == -1)
+		goto bad;
+	if (ncg < 0 || ncg > MON_MAX_FDS)
 		goto bad;
 	if (spec_groups(groups, sp) == -1)
 		goto bad;
@@ -140,8 +148,12 @@ spec_parse(struct mon_spec *sp, const char *text, size_t len, size_t nfds,
 	    gid > UINT32_MAX - 1 || cmax < 0 || cfiles < 0 || cfiles > 1000)
 		goto bad;
 	if (spec_ints(fds, sp->targets, MON_MAX_FDS, &n, 3, MON_MAX_TARGET) ||
-	    n != nfds)
+	    n + (netns ? 1 : 0) + (size_t)ncg != nfds)
 		goto bad;
+	sp->netns_fd = netns ? sp->fds[n] : -1;
+	sp->ncgroups = (size_t)ncg;
+	for (i = 0; i < sp->ncgroups; i++)
+		sp->cgroup_fds[i] = sp->fds[n + (netns ? 1 : 0) + i];
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (sp->targets[i] == sp->targets[j])
@@ -245,6 +257,26 @@ tender_fds(const struct mon_spec *sp, int out_w, int *err_w)
 	return 0;
 }
 
+/* Joins the cgroups (writing "0" to cgroup.procs moves the writer). */
+static int
+tender_cgroups(const struct mon_spec *sp)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sp->ncgroups; i++) {
+		if ((fd = openat(sp->cgroup_fds[i], "cgroup.procs",
+		    O_WRONLY | O_CLOEXEC)) == -1)
+			return -1;
+		if (write(fd, "0", 1) != 1) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static __attribute__((noreturn)) void
 tender_fail(int err_w, int stage)
 {
@@ -269,6 +301,12 @@ tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
 	if (sp->ncpus > 0 &&
 	    sched_setaffinity(0, sizeof(sp->cpus), &sp->cpus) == -1)
 		tender_fail(err_w, STAGE_AFFINITY);
+	/* While still root: joining needs CAP_SYS_ADMIN, and moving into a
+	 * cgroup write access that the tender user does not have. */
+	if (tender_cgroups(sp) == -1)
+		tender_fail(err_w, STAGE_CGROUP);
+	if (sp->netns_fd != -1 && setns(sp->netns_fd, CLONE_NEWNET) == -1)
+		tender_fail(err_w, STAGE_NETNS);
 	if (tender_fds(sp, out_w, &err_w) == -1)
 		tender_fail(err_w, STAGE_FDS);
 	if (geteuid() == 0 &&
@@ -312,6 +350,10 @@ mon_tender_start(struct mon *m, char *err, size_t errlen)
 	close(errp[1]);
 	for (i = 0; i < m->spec.nfds; i++)
 		close(m->spec.fds[i]);
+	if (m->spec.netns_fd != -1)
+		close(m->spec.netns_fd);
+	for (i = 0; i < m->spec.ncgroups; i++)
+		close(m->spec.cgroup_fds[i]);
 	m->pipe_fd = out[0];
 	fcntl(m->pipe_fd, F_SETFL, O_NONBLOCK);
 	do

@@ -3,12 +3,15 @@
  * IPv4 prefix is already in use in this network namespace (one
  * RTM_GETADDR and one RTM_GETROUTE dump, asked once per network
  * creation, never per packet or per request of other kinds), and the
- * addresses of one link (what an adopted bridge had).
+ * addresses of one link (what an adopted bridge had), and what a link in
+ * a container's namespace says about itself: its first IPv4 address and
+ * the gateway of the default route through it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/if_addr.h>
 
 #include <netlink/addr.h>
 #include <netlink/cache.h>
@@ -164,6 +167,64 @@ nb_link_addrs(struct nb *nb, int ifindex, struct nb_link_saved *st)
 		return -1;
 	st->naddrs = 0;
 	nl_cache_foreach(cache, nb_addrs_one, &w);
+	nl_cache_free(cache);
+	return 0;
+}
+
+/* The first primary IPv4 address of ifindex into out (0 when none). */
+static void
+nb_iface_addr(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct nb_iface *out = arg;
+	struct nb_ip4net got;
+
+	if (out->ip4 != 0 || rtnl_addr_get_ifindex(a) != out->link.ifindex ||
+	    (rtnl_addr_get_flags(a) & IFA_F_SECONDARY) ||
+	    !nb_nladdr_ip4(rtnl_addr_get_local(a),
+		(unsigned)rtnl_addr_get_prefixlen(a), &got))
+		return;
+	out->ip4 = got.addr;
+	out->prefix = got.prefix;
+}
+
+/* The gateway of the main table's IPv4 default route through the link. */
+static void
+nb_iface_route(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct nb_iface *out = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rtnl_nexthop *nh;
+	struct nb_ip4net gw;
+
+	if (out->gw4 != 0 || rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(r) != RTN_UNICAST ||
+	    (dst != NULL && nl_addr_get_prefixlen(dst) != 0) ||
+	    (nh = rtnl_route_nexthop_n(r, 0)) == NULL ||
+	    rtnl_route_nh_get_ifindex(nh) != out->link.ifindex ||
+	    !nb_nladdr_ip4(rtnl_route_nh_get_gateway(nh), 32, &gw))
+		return;
+	out->gw4 = gw.addr;
+}
+
+int
+nb_iface_get(struct nb *nb, const char *name, struct nb_iface *out)
+{
+	struct nl_cache *cache;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (nb_link_get(nb, name, &out->link) == -1 ||
+	    nb_addr_cache(nb, &cache) == -1)
+		return -1;
+	nl_cache_foreach(cache, nb_iface_addr, out);
+	nl_cache_free(cache);
+	nb->kerr = 0;
+	if ((rc = rtnl_route_alloc_cache(nb->sk, AF_INET, 0, &cache)) < 0)
+		return nb_fail(nb, nb_nlerr(nb, rc), "RTM_GETROUTE: %s",
+		    nl_geterror(rc));
+	nl_cache_foreach(cache, nb_iface_route, out);
 	nl_cache_free(cache);
 	return 0;
 }

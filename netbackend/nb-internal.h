@@ -15,8 +15,14 @@ struct nb {
 	struct nl_sock *sk;	/* requests and dumps */
 	struct nl_sock *ev;	/* RTNLGRP_LINK notifications, non-blocking */
 	int kerr;		/* errno of the last kernel NLMSG_ERROR */
+	int nsfd;		/* the namespace of nb_open_netns, else -1 */
 	char errmsg[256];
 };
+
+/* Connects the request socket, in the calling thread's namespace. */
+int nb_open_request(struct nb *);
+/* /dev/net/tun opened in the handle's namespace (nb-netns.c). */
+int nb_tun_file(struct nb *);
 
 /* Records a failure: errno = err, message "what: detail". Returns -1. */
 int nb_fail(struct nb *, int err, const char *fmt, ...)
@@ -26,6 +32,10 @@ int nb_fail(struct nb *, int err, const char *fmt, ...)
 int nb_nlerr(struct nb *, int nle);
 /* Sends msg (freed here) on the request socket and waits for its ack. */
 int nb_request(struct nb *, struct nl_msg *msg, const char *what);
+/* Receives the answer to a dump already sent, calling row for each
+ * message, until its end. */
+int nb_recv_each(struct nb *, int (*row)(struct nl_msg *, void *),
+    void *arg, const char *what);
 /* The ifindex of name in the current network namespace, 0 when none. */
 int nb_ifindex(struct nb *, const char *name);
 /* Parses one RTM_NEWLINK/RTM_DELLINK; stats may be NULL. 0, or -1 when

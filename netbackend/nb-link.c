@@ -142,21 +142,8 @@ nb_dump_row(struct nl_msg *msg, void *arg)
 static int
 nb_dump_recv(struct nb *nb, struct nb_dump *d, const char *what)
 {
-	struct nl_cb *orig, *cb;
-	int rc;
-
-	/* nl_socket_get_cb() takes a reference: give it back */
-	orig = nl_socket_get_cb(nb->sk);
-	cb = nl_cb_clone(orig);
-	nl_cb_put(orig);
-	if (cb == NULL)
-		return nb_fail(nb, ENOMEM, "%s: nl_cb_clone", what);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nb_dump_row, d);
-	rc = nl_recvmsgs(nb->sk, cb);
-	nl_cb_put(cb);
-	if (rc < 0)
-		return nb_fail(nb, nb_nlerr(nb, rc), "%s: %s", what,
-		    strerror(nb_nlerr(nb, rc)));
+	if (nb_recv_each(nb, nb_dump_row, d, what) == -1)
+		return -1;
 	if (d->err != 0)
 		return nb_fail(nb, d->err, "%s: %s", what, strerror(d->err));
 	return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 
 #include <netlink/errno.h>
@@ -135,6 +136,28 @@ nb_request(struct nb *nb, struct nl_msg *msg, const char *what)
 }
 
 int
+nb_recv_each(struct nb *nb, int (*row)(struct nl_msg *, void *), void *arg,
+    const char *what)
+{
+	struct nl_cb *orig, *cb;
+	int rc;
+
+	/* nl_socket_get_cb() takes a reference: give it back */
+	orig = nl_socket_get_cb(nb->sk);
+	cb = nl_cb_clone(orig);
+	nl_cb_put(orig);
+	if (cb == NULL)
+		return nb_fail(nb, ENOMEM, "%s: nl_cb_clone", what);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, row, arg);
+	rc = nl_recvmsgs(nb->sk, cb);
+	nl_cb_put(cb);
+	if (rc < 0)
+		return nb_fail(nb, nb_nlerr(nb, rc), "%s: %s", what,
+		    strerror(nb_nlerr(nb, rc)));
+	return 0;
+}
+
+int
 nb_ifindex(struct nb *nb, const char *name)
 {
 	struct ifreq ifr;
@@ -164,7 +187,7 @@ nb_ifname(struct nb *nb, int ifindex, char name[NB_IFNAMSIZ])
 	snprintf(name, NB_IFNAMSIZ, "%.*s", NB_IFNAMSIZ - 1, ifr.ifr_name);
 }
 
-static int
+int
 nb_open_request(struct nb *nb)
 {
 	int on = 1, fd, rc;
@@ -211,6 +234,7 @@ nb_open(struct nb **out)
 	*out = NULL;
 	if ((nb = calloc(1, sizeof(*nb))) == NULL)
 		return -1;
+	nb->nsfd = -1;
 	if (nb_open_request(nb) == -1 || nb_open_events(nb) == -1)
 		goto fail;
 	*out = nb;
@@ -231,11 +255,17 @@ nb_close(struct nb *nb)
 		nl_socket_free(nb->sk);
 	if (nb->ev != NULL)
 		nl_socket_free(nb->ev);
+	if (nb->nsfd != -1)
+		close(nb->nsfd);
 	free(nb);
 }
 
 int
 nb_event_fd(struct nb *nb)
 {
+	if (nb->ev == NULL) {	/* a handle of nb_open_netns */
+		errno = EBADF;
+		return -1;
+	}
 	return nl_socket_get_fd(nb->ev);
 }

@@ -34,7 +34,7 @@ nb_tun_open(struct nb *nb, const char *name, uid_t uid, gid_t gid)
 	struct ifreq ifr;
 	int fd, err;
 
-	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = nb_tun_file(nb)) == -1)
 		return nb_fail(nb, errno, "/dev/net/tun: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
@@ -107,7 +107,8 @@ nb_tap_setup(struct nb *nb, int ifindex, const struct nb_tap_params *p,
 		nla_put(msg, IFLA_ADDRESS, 6, p->host_mac)) ||
 	    (p->alias != NULL && nla_put_string(msg, IFLA_IFALIAS, p->alias)) ||
 	    (p->group != 0 && nla_put_u32(msg, IFLA_GROUP, (uint32_t)p->group)) ||
-	    (p->bridge != NULL && nb_put_addrgen_none(msg) == -1)) {
+	    ((p->bridge != NULL || p->peer != NULL) &&
+		nb_put_addrgen_none(msg) == -1)) {
 		nlmsg_free(msg);
 		return nb_fail(nb, ENOMEM, "%s: no memory", p->name);
 	}
@@ -168,6 +169,7 @@ int
 nb_tap_create(struct nb *nb, const struct nb_tap_params *p, int *fd)
 {
 	int tapfd = -1, ifindex, master = 0, saved;
+	char msg[sizeof(nb->errmsg)];
 	unsigned mtu;
 
 	*fd = -1;
@@ -189,17 +191,27 @@ nb_tap_create(struct nb *nb, const struct nb_tap_params *p, int *fd)
 	    (master != 0 && p->isolated &&
 		nb_tap_isolate(nb, p->name, ifindex, true) == -1))
 		goto fail;
+	if (p->peer != NULL && nb_redirect_add(nb, p->name, p->peer) == -1)
+		goto unpeer;
 	if (p->persist) {
 		if (ioctl(tapfd, TUNSETPERSIST, 1UL) == -1) {
 			nb_fail(nb, errno, "%s: TUNSETPERSIST: %s", p->name,
 			    strerror(errno));
-			goto fail;
+			goto unpeer;
 		}
 		close(tapfd);
 		tapfd = -1;
 	}
 	*fd = tapfd;
 	return 0;
+unpeer:
+	saved = errno;
+	if (p->peer != NULL) {
+		snprintf(msg, sizeof(msg), "%s", nb->errmsg);
+		(void)nb_redirect_remove(nb, p->peer);
+		snprintf(nb->errmsg, sizeof(nb->errmsg), "%s", msg);
+	}
+	errno = saved;
 fail:
 	/* Not persistent until the very end: closing the fd deletes it. */
 	saved = errno;

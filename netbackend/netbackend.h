@@ -95,13 +95,16 @@ struct nb_tap_params {
 	uint8_t host_mac[6];	/* from nb_mac_host() */
 	int group;		/* netdev group (IFLA_GROUP) for batch
 				 * deletion, 0 for the default group */
+	const char *peer;	/* instead of a bridge: a link joined to the
+				 * TAP by tc redirects (nb_redirect_add) */
 };
 
 /*
  * Creates a plain TAP (IFF_TAP|IFF_NO_PI, not multi-queue), owned by
  * uid/gid, with its MTU and host MAC, IPv6 address generation off when
  * it sits in a bridge, the ifalias, then enslaves it and brings it up in
- * one RTM_NEWLINK. *fd gets the open TAP fd (for tenders that take an
+ * one RTM_NEWLINK; or, with peer, joins it to peer by nb_redirect_add.
+ * *fd gets the open TAP fd (for tenders that take an
  * fd), or -1 when persist is set (the fd is closed and the TAP stays).
  * On failure nothing is left behind. EEXIST when the name is taken.
  */
@@ -197,6 +200,52 @@ int nb_link_stats(struct nb *, const char *name, struct nb_link_stats *out);
 int nb_link_stats_foreach(struct nb *,
     int (*cb)(void *arg, const char *name, const struct nb_link_stats *s),
     void *arg);
+
+/* --- links in another network namespace (a container's) --- */
+
+/* A namespace's identity: the nsfs inode (as `stat` of its path says). */
+struct nb_netns_id {
+	uint64_t dev, ino;
+};
+/* Opens path (absolute) read-only, checking it is a network namespace
+ * (a bind mount such as /run/netns/X, or /proc/PID/ns/net): the fd, or
+ * -1 with errno (ENOENT, EMEDIUMTYPE when it is something else). id may
+ * be NULL. */
+int nb_netns_open(const char *path, struct nb_netns_id *id);
+/* The identity of the calling thread's own network namespace. */
+int nb_netns_self(struct nb_netns_id *id);
+/* Runs fn(arg) on a short-lived thread that joined namespace nsfd
+ * (setns), and returns its result and errno; no process is forked. */
+int nb_netns_call(int nsfd, int (*fn)(void *), void *arg);
+/*
+ * A handle whose netlink socket and /dev/net/tun files are made inside
+ * namespace nsfd (the fd is duplicated): every function above then works
+ * on links there. It has no notification socket (nb_event_fd: EBADF).
+ */
+int nb_open_netns(int nsfd, struct nb **out);
+
+/* A link and what an address manager put on it. */
+struct nb_iface {
+	struct nb_link_info link;
+	uint32_t ip4;		/* first primary IPv4 address, 0 when none */
+	unsigned prefix;
+	uint32_t gw4;		/* gateway of the IPv4 default route through
+				 * the link (main table), 0 when none */
+};
+/* ENODEV when there is no such link. */
+int nb_iface_get(struct nb *, const char *name, struct nb_iface *out);
+
+/* The tc priority of unikd's redirect filters (nothing else uses it). */
+#define NB_REDIRECT_PRIO 0x756b
+/* Joins tap and link: an ingress qdisc on both (one already there is
+ * kept) and a u32 match-all filter on each whose mirred action redirects
+ * every frame to the other's egress. A filter of unikd's left on link by
+ * an earlier TAP is replaced. */
+int nb_redirect_add(struct nb *, const char *tap, const char *link);
+/* Removes unikd's filter from link's ingress, then the ingress qdisc if
+ * no filter is left on it. Neither there is fine; ENODEV when there is no
+ * such link. (The TAP's side goes with the TAP.) */
+int nb_redirect_remove(struct nb *, const char *link);
 
 /* --- notifications --- */
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,22 +217,26 @@ run_set_stop_timeout(struct run_req *r, const char *arg)
 	return 0;
 }
 
-/* One ",key=value" of --net into nic; -1 when the key is unknown. */
+/* One ",key=value" of --net into nic; -1 when the key is unknown: mac
+ * and ip on a network, link in a namespace. */
 static int
 run_net_option(json_t *nic, char *kv)
 {
 	char *eq = strchr(kv, '=');
+	bool ns = json_object_get(nic, "netns") != NULL;
 
 	if (eq == NULL || eq[1] == '\0')
 		return -1;
 	*eq = '\0';
-	if (strcmp(kv, "mac") != 0 && strcmp(kv, "ip") != 0)
+	if (ns ? strcmp(kv, "link") != 0
+	       : strcmp(kv, "mac") != 0 && strcmp(kv, "ip") != 0)
 		return -1;
 	json_object_set_new(nic, kv, json_string(eq + 1));
 	return 0;
 }
 
-/* --net DEV=NETWORK[,mac=MAC][,ip=IP], once per NIC, in order. */
+/* --net DEV=NETWORK[,mac=MAC][,ip=IP] or DEV=/NETNS/PATH[,link=LINK]
+ * (link eth0 unless given), once per NIC, in order. */
 static int
 run_set_net(struct run_req *r, const char *arg)
 {
@@ -246,17 +251,21 @@ run_set_net(struct run_req *r, const char *arg)
 	if (net == NULL || net == dev || net[1] == '\0' || net[1] == ',') {
 		free(copy);
 		return ctl_usage_error(r->cmd,
-		    "--net wants DEV=NETWORK[,mac=MAC][,ip=IP], not '%s'", arg);
+		    "--net wants DEV=NETWORK[,mac=MAC][,ip=IP] or "
+		    "DEV=/NETNS/PATH[,link=LINK], not '%s'", arg);
 	}
 	*net++ = '\0';
 	net = strtok_r(net, ",", &save);
-	nic = json_pack("{s:s, s:s}", "name", dev, "network", net);
+	if (net[0] == '/')	/* a namespace's path, never a network's name */
+		nic = json_pack("{s:s, s:s, s:s}", "name", dev, "netns", net,
+		    "link", "eth0");
+	else
+		nic = json_pack("{s:s, s:s}", "name", dev, "network", net);
 	while (rc == 0 && (kv = strtok_r(NULL, ",", &save)) != NULL)
 		if (run_net_option(nic, kv) == -1)
 			rc = ctl_usage_error(r->cmd,
-			    "--net: unknown option '%s' in '%s' (mac=MAC, "
-			    "ip=IP)",
-			    kv, arg);
+			    "--net: unknown option '%s' in '%s' (%s)", kv, arg,
+			    net[0] == '/' ? "link=LINK" : "mac=MAC, ip=IP");
 	free(copy);
 	if (rc != 0) {
 		json_decref(nic);

@@ -77,8 +77,56 @@ store_link_foreach(struct store *s,
 {
 	struct store_link_walk w = {cb, arg};
 
-	return store_query(s, "SELECT tap, vm, nic FROM links ORDER BY rowid",
+	return store_query(s,
+	    "SELECT tap, vm, nic FROM links WHERE netns IS NULL ORDER BY rowid",
 	    store_link_row, &w, "");
+}
+
+int
+store_link_ns_insert(struct store *s, const struct store_link_ns *l,
+    int64_t created_at)
+{
+	return store_exec(s,
+	    "INSERT INTO links (tap, vm, nic, created_at, netns, netns_dev, "
+	    "netns_ino, peer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "tttitiit", l->tap, l->vm, l->nic, created_at, l->netns,
+	    (int64_t)l->dev, (int64_t)l->ino, l->peer) == -1 ? -1 : 0;
+}
+
+struct store_link_ns_walk {
+	int (*cb)(void *arg, const struct store_link_ns *l);
+	void *arg;
+};
+
+static int
+store_link_ns_row(void *arg, struct store_row *row)
+{
+	struct store_link_ns_walk *w = arg;
+	struct store_link_ns l = {
+		.tap = store_row_text(row, 0),
+		.vm = store_row_text(row, 1),
+		.nic = store_row_text(row, 2),
+		.netns = store_row_text(row, 3),
+		.dev = (uint64_t)store_row_int(row, 4),
+		.ino = (uint64_t)store_row_int(row, 5),
+		.peer = store_row_text(row, 6),
+	};
+
+	if (l.peer == NULL)
+		l.peer = "";
+	return w->cb(w->arg, &l);
+}
+
+int
+store_link_ns_foreach(struct store *s,
+    int (*cb)(void *arg, const struct store_link_ns *l), void *arg)
+{
+	struct store_link_ns_walk w = {cb, arg};
+
+	return store_query(s,
+	    "SELECT tap, vm, nic, netns, netns_dev, netns_ino, peer FROM links "
+	    "WHERE netns IS NOT NULL ORDER BY rowid",
+	    store_link_ns_row, &w, "");
 }
 
 int

@@ -62,6 +62,12 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE networks ADD COLUMN found TEXT;",
     /* 5: the tender's raw status beside the exit users read (vm-run.c). */
     "ALTER TABLE vms ADD COLUMN tender_status INTEGER;",
+    /* 6: a TAP made in another network namespace: which one (its path
+     * and nsfs identity) and the link it is joined to (vm-net-ns.c). */
+    "ALTER TABLE links ADD COLUMN netns TEXT;"
+    "ALTER TABLE links ADD COLUMN netns_dev INTEGER;"
+    "ALTER TABLE links ADD COLUMN netns_ino INTEGER;"
+    "ALTER TABLE links ADD COLUMN peer TEXT;",
 };
 
 static const char *const store_sql[ST_TX_STMTS] = {

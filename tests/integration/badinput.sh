@@ -13,17 +13,6 @@ max_body_size = 4K
 EOF
 start_unikd
 
-# api METHOD PATH [BODY]: sets STATUS and RESP (the response body).
-api() {
-	local body=${3-}
-	printf '%s' "$body" >"$T/req"
-	STATUS=$(curl -sS --max-time 10 --unix-socket "$SOCK" -X "$1" \
-	    -H 'Content-Type: application/json' --data-binary @"$T/req" \
-	    -o "$T/resp" -w '%{http_code}' "http://localhost$2") ||
-	    fail "curl $1 $2 failed"
-	RESP=$(cat "$T/resp")
-}
-
 declare -A CODE=([400]=invalid [403]=forbidden [404]=not_found
     [409]=conflict [413]=too_large [422]=unprocessable)
 

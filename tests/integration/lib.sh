@@ -152,6 +152,18 @@ uk() {
 	"$top_builddir/unikctl" -s "$SOCK" "$@"
 }
 
+# api METHOD PATH [BODY]: a request on the raw API (curl); sets STATUS
+# and RESP (the response body). Some tests have an api() of their own.
+api() {
+	local body=${3-}
+	printf '%s' "$body" >"$T/req"
+	STATUS=$(curl -sS --max-time 10 --unix-socket "$SOCK" -X "$1" \
+	    -H 'Content-Type: application/json' --data-binary @"$T/req" \
+	    -o "$T/resp" -w '%{http_code}' "http://localhost$2") ||
+	    fail "curl $1 $2 failed"
+	RESP=$(cat "$T/resp")
+}
+
 # jget EXPR: reads one JSON document on stdin as d and prints the Python
 # expression EXPR of it: strings bare, None as null, the rest as JSON.
 jget() {
@@ -283,14 +295,21 @@ link_field() {
 
 # UNIKD_NETNS=NS runs unikd in network namespace NS (`ip netns exec`
 # execs it: $UNIKD_PID is unikd's pid), so its bridges, TAPs and NAT
-# stay there; the socket is a file, so unikctl works from here.
+# stay there; the socket is a file, so unikctl works from here. With
+# UNIKD_NSENTER=1 it is `nsenter --net` instead, which leaves /sys (and
+# the cgroup hierarchies under it) as they are, where `ip netns exec`
+# mounts a /sys of its own.
 start_unikd() {
-	local i
+	local i enter=()
 	echo "=== start unikd $(date +%T.%N)" >>"$T/unikd.log"
+	if [ -n "${UNIKD_NETNS:-}" ] && [ -n "${UNIKD_NSENTER:-}" ]; then
+		enter=(nsenter "--net=/run/netns/$UNIKD_NETNS")
+	elif [ -n "${UNIKD_NETNS:-}" ]; then
+		enter=(ip netns exec "$UNIKD_NETNS")
+	fi
 	${UNIKD_MOUNT_TUN:+unshare -m --propagation private sh -c \
 	    'mount --bind "$0" /dev/net/tun && exec "$@"' "$UNIKD_MOUNT_TUN"} \
-	${UNIKD_NETNS:+ip netns exec "$UNIKD_NETNS"} \
-	    "$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
+	"${enter[@]}" "$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
 	UNIKD_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		uk info >/dev/null 2>&1 && return 0

@@ -252,17 +252,23 @@ test_migrate_v2_with_rows(void **state)
 	    "ALTER TABLE networks DROP COLUMN found;"
 	    "INSERT INTO networks (name, spec) VALUES ('lan', '{}');"
 	    "ALTER TABLE vms DROP COLUMN tender_status;"
+	    "ALTER TABLE links DROP COLUMN netns;"
+	    "ALTER TABLE links DROP COLUMN netns_dev;"
+	    "ALTER TABLE links DROP COLUMN netns_ino;"
+	    "ALTER TABLE links DROP COLUMN peer;"
 	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('vms')"
 	    " WHERE name IN ('restart_at', 'streak')", "0");
 	open_ok(f);
 	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_peek(f->path, "SELECT value FROM meta WHERE"
-	    " key = 'schema_version'", "5");
+	    " key = 'schema_version'", "6");
 	/* schema 4: a network of an older unikd is ready, its bridge's
 	 * identity not known yet */
 	assert_peek(f->path, "SELECT phase || ' ' || (ifindex IS NULL) ||"
 	    " (mac IS NULL) || (found IS NULL) FROM networks", "ready 111");
+	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('links')"
+	    " WHERE name IN ('netns', 'netns_dev', 'netns_ino', 'peer')", "4");
 	assert_int_equal(store_vm_foreach(f->store, collect_vm, &seen), 0);
 	assert_int_equal(seen.n, 1);
 	assert_string_equal(seen.names[0], "old");
