@@ -94,6 +94,7 @@ sha256_block(uint32_t h[8], const uint8_t *m)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define SHA_NI __attribute__((target("sha,sse4.1,ssse3")))
@@ -152,12 +153,16 @@ bb_sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
 	h[2] = lanes[7], h[3] = lanes[6], h[6] = lanes[5], h[7] = lanes[4];
 }
 
+/* CPUID by hand: clang 14's __builtin_cpu_supports() knows no "sha". */
 bool
 bb_sha256_ni_present(void)
 {
-	return __builtin_cpu_supports("sha") &&
-	       __builtin_cpu_supports("sse4.1") &&
-	       __builtin_cpu_supports("ssse3");
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) ||
+	    !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return false;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
 }
 #else
 bool
