@@ -171,6 +171,7 @@ wait_for 15 "c6's console after unikd came back" more_ticks
 oci kill c6 || fail "kill c6"
 assert_eq "$(reaped c6)" "exit 0" "exit of c6"
 ticks <"$T/c6.out" | assert_consecutive "ticks of c6 across a restart of unikd"
+assert_not_contains "$(cat "$T/c6.out")" "unikd-oci" "c6's output (the guest's only)"
 oci delete c6 || fail "delete c6"
 
 info "--console-socket: the console goes to a pty sent to the engine"
