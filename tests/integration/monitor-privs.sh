@@ -58,7 +58,8 @@ wait_state m1 exited
 alive "$pid1" && fail "m1's tender outlived stop"
 uk start m1 >/dev/null || fail "start m1"
 wait_state m1 running
+pid1=$(vm_field m1 pid)
 uk kill m1 >/dev/null || fail "kill m1"
 wait_state m1 exited
-assert_eq "$(vm_field m1 exit_reason)" "killed by SIGKILL" "m1 exit_reason"
+alive "$pid1" && fail "m1's tender outlived kill"
 info "ok"
