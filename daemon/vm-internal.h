@@ -19,6 +19,17 @@ void vm_save(struct vm *);
 /* Calls every watch's done and detaches them all. */
 void vm_watches_done(struct vm *);
 
+/* vm-problem.c */
+struct store_vm_row;
+/* Fills vm->spec from a stored definition (def may be NULL: unreadable),
+ * setting vm->problem when it no longer validates; -1 when out of
+ * memory. */
+int vm_problem_load(struct vm *, const struct store_vm_row *row,
+    json_t *def);
+/* Before a start: checks a VM with a problem again; 0 when there is
+ * none (any more), else -1 with e saying why (422). */
+int vm_problem_recheck(struct vm *, struct uerr *e);
+
 /* vm-run.c */
 /* Builds the tender command once, to refuse a definition the driver
  * cannot run before anything is stored. */

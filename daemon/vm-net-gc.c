@@ -105,7 +105,9 @@ gc_in_use(struct unikd *u, const char *vmname, const char *nic,
 	for (i = 0; i < vm->spec.nnics; i++)
 		if (strcmp(vm->spec.nics[i].name, nic) == 0)
 			return strcmp(vm->spec.nics[i].tap, tap) == 0;
-	return false;
+	/* a running VM whose definition could not be read: its NICs are
+	 * unknown, and the TAPs tagged with its name stay while it runs */
+	return vm->spec_unread;
 }
 
 /* Splits "unikd:VM:NIC" (the prefix already checked). */

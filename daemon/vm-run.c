@@ -193,6 +193,8 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	size_t i, ncg = 0;
 	int rc, image_fd;
 
+	if (vm_problem_recheck(vm, e) == -1)
+		return -1;
 	if (vm_run_tender(vm, &d, &t, e) == -1)
 		return -1;
 	/* the image against the devices, before any TAP is made */

@@ -156,6 +156,7 @@ vm_free(struct vm *vm)
 	if (vm->netns_fd != -1)
 		close(vm->netns_fd);
 	vm_spec_free(&vm->spec);
+	json_decref(vm->def);
 	free(vm);
 }
 
@@ -499,51 +500,26 @@ vm_to_json(const struct vm *vm)
 	json_object_set_new(o, "started_at", unikd_json_time(vm->started_at));
 	json_object_set_new(o, "console", json_string(path));
 	json_object_set_new(o, "nics", vm_net_json(vm));
+	json_object_set_new(o, "problem",
+	    vm->problem[0] != '\0' ? json_string(vm->problem) : json_null());
 	return o;
-}
-
-/* A definition the store holds but this config no longer accepts (image
- * gone, tender unconfigured): keep the VM visible, failed, with why. */
-static int
-vm_load_invalid(struct vm *vm, const struct store_vm_row *row,
-    const struct uerr *err)
-{
-	snprintf(vm->spec.name, sizeof(vm->spec.name), "%s", row->name);
-	vm->spec.image = strdup("");
-	vm->spec.args = calloc(1, sizeof(char *));
-	if (vm->spec.image == NULL || vm->spec.args == NULL)
-		return -1;
-	snprintf(vm->exit_reason, sizeof(vm->exit_reason),
-	    "invalid definition: %.200s", err->message);
-	log_warnx("vm=%s action=load error=\"%s\"", row->name, err->message);
-	return 0;
 }
 
 static int
 vm_load_row(void *arg, const struct store_vm_row *row)
 {
 	struct unikd *u = arg;
-	struct uerr err = {0};
 	json_t *def;
 	struct vm *vm;
 
 	if ((vm = vm_new(u)) == NULL)
 		return -1;
+	/* Loaded even when it no longer validates: its monitor may run. */
 	def = json_loads(row->spec, 0, NULL);
-	if (def == NULL || vm_spec_from_json(&vm->spec, def, &u->cf,
-	    &err) == -1) {
-		if (def == NULL)
-			uerr_set(&err, UERR_INTERNAL, "unreadable JSON");
-		if (vm_load_invalid(vm, row, &err) == -1) {
-			json_decref(def);
-			vm_free(vm);
-			return -1;
-		}
-		vm->state = VM_FAILED;
-		vm->created_at = row->rt.created_at;
+	if (vm_problem_load(vm, row, def) == -1) {
 		json_decref(def);
-		vm_table_insert(u, vm);
-		return 0;
+		vm_free(vm);
+		return -1;
 	}
 	json_decref(def);
 	if (vm_state_parse(row->rt.state, &vm->state) == -1)
@@ -585,7 +561,8 @@ vm_init(struct unikd *u, bool boot)
 			vm_run_adopt(vm);
 		else if (vm->restart_at != 0)
 			vm_run_resume_restart(vm);
-		else if (boot && vm->spec.autostart && vm->state != VM_FAILED) {
+		else if (boot && vm->spec.autostart && vm->state != VM_FAILED &&
+		    vm->problem[0] == '\0') {
 			log_info("vm=%s action=autostart", vm->spec.name);
 			if (vm_start(vm, &err) == -1)
 				log_warnx("vm=%s action=autostart error=\"%s\"",

@@ -68,6 +68,12 @@ struct vm {
 	int netns_fd;		/* between the TAPs and the monitor's spawn:
 				 * the NICs' namespace, else -1 */
 
+	/* Why the stored definition no longer validates ("" when it does),
+	 * and that definition, checked again at the next start. */
+	char problem[256];
+	json_t *def;
+	bool spec_unread;	/* not even its shape: only the name is known */
+
 	struct unikd *u;
 	struct monitor *monitor;
 	struct event *timer;	/* stop timeout or restart delay */

@@ -426,26 +426,59 @@ spec_parse(
 	return 0;
 }
 
-int
-vm_spec_from_json(
+/* The defaults, then the first pass; s is the caller's to free. */
+static int
+spec_shape(
     struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->memory = VM_DEFAULT_MEMORY;
 	s->restart.kind = RESTART_NO;
 	s->stop_timeout = cf->stop_timeout;
-	if (!json_is_object(def)) {
-		uerr_set(
+	if (!json_is_object(def))
+		return uerr_set(
 		    e, UERR_INVALID, "the definition must be a JSON object");
-		goto fail;
+	return spec_parse(s, def, cf, e);
+}
+
+int
+vm_spec_from_json(
+    struct vm_spec *s, const json_t *def, const struct conf *cf, struct uerr *e)
+{
+	if (spec_shape(s, def, cf, e) == -1 ||
+	    vm_spec_check_host(s, def, cf, e) == -1) {
+		vm_spec_free(s);
+		return -1;
 	}
-	if (spec_parse(s, def, cf, e) == -1 ||
-	    vm_spec_check_host(s, def, cf, e) == -1)
-		goto fail;
 	return 0;
-fail:
-	vm_spec_free(s);
-	return -1;
+}
+
+int
+vm_spec_load(struct vm_spec *s, const json_t *def, const struct conf *cf,
+    struct uerr *problem)
+{
+	const char *image;
+
+	if (spec_shape(s, def, cf, problem) == -1) {
+		vm_spec_free(s);
+		return -1;
+	}
+	if (vm_spec_check_host(s, def, cf, problem) == 0)
+		return 0;
+	/* What the check did not fill in, as the definition says it. */
+	if (s->tender[0] == '\0')
+		snprintf(s->tender, sizeof(s->tender), "%s",
+		    json_string_value(json_object_get(def, "tender")));
+	image = json_string_value(json_object_get(def, "image"));
+	if (image[0] != '/' && s->image_name == NULL)
+		s->image_name = strdup(image);
+	if (s->image == NULL)
+		s->image = strdup(image[0] == '/' ? image : "");
+	if (s->image == NULL || (image[0] != '/' && s->image_name == NULL)) {
+		vm_spec_free(s);
+		return uerr_set(problem, UERR_INTERNAL, "out of memory");
+	}
+	return 1;
 }
 
 /* A JSON array of ints, or NULL. */

@@ -92,6 +92,15 @@ bool vm_name_valid(const char *name);
  */
 int vm_spec_from_json(struct vm_spec *s, const json_t *def,
     const struct conf *cf, struct uerr *e);
+/*
+ * A stored definition, as far as it still validates: -1 (s left empty,
+ * problem filled) when its shape is wrong; 1 when the host can no longer
+ * honour it (image gone, tender unconfigured...): s then holds every
+ * field as the definition gives it and problem says what is wrong; 0
+ * when it is valid.
+ */
+int vm_spec_load(struct vm_spec *s, const json_t *def, const struct conf *cf,
+    struct uerr *problem);
 json_t *vm_spec_to_json(const struct vm_spec *s);
 void vm_spec_free(struct vm_spec *s);
 

@@ -89,7 +89,9 @@ ps_row(struct ctl_table *t, const json_t *vm)
 	ps_addresses(addrs, sizeof(addrs), vm);
 	row[5] = addrs;
 	row[6] = restarts;
-	row[7] = ctl_jstr(vm, "exit_reason");
+	/* a definition that no longer validates says why first */
+	row[7] = *ctl_jstr(vm, "problem") ? ctl_jstr(vm, "problem")
+	                                  : ctl_jstr(vm, "exit_reason");
 	return ctl_table_add(t, row);
 }
 

@@ -317,6 +317,47 @@ test_bad_image(void **state)
 	refused_as("image", "\"\"", 400, "field 'image'");
 }
 
+/* A stored definition the host no longer honours is loaded as it is,
+ * with the problem; one whose shape is wrong is not. */
+static void
+test_load_stored(void **state)
+{
+	struct vm_spec s;
+	struct uerr e = {0};
+	json_t *def = good_def();
+	char path[200];
+
+	(void)state;
+	fx_path(path, sizeof(path), "images/gone.spt");
+	json_object_set_new(def, "image", json_string(path));
+	json_object_set_new(def, "tender", json_string("no-such-tender"));
+	json_object_set_new(def, "memory", json_integer(96));
+	assert_int_equal(vm_spec_load(&s, def, &fx.cf, &e), 1);
+	assert_non_null(strstr(e.message, "unknown tender 'no-such-tender'"));
+	assert_string_equal(s.tender, "no-such-tender");
+	assert_string_equal(s.image, path);
+	assert_int_equal(s.memory, 96);
+	vm_spec_free(&s);
+
+	json_object_set_new(def, "tender", json_string("solo5-spt"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(vm_spec_load(&s, def, &fx.cf, &e), 1);
+	assert_non_null(strstr(e.message, "No such file or directory"));
+	assert_string_equal(s.tender, "solo5-spt");
+	assert_string_equal(s.image, path);
+	vm_spec_free(&s);
+
+	json_object_set_new(def, "image", json_string(fx.image));
+	assert_int_equal(vm_spec_load(&s, def, &fx.cf, &e), 0);
+	vm_spec_free(&s);
+
+	json_object_set_new(def, "memory", json_string("lots"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(vm_spec_load(&s, def, &fx.cf, &e), -1);
+	assert_int_equal(e.status, UERR_INVALID);
+	json_decref(def);
+}
+
 /* Beneath the dir, with openat2 and with the walk of older kernels. */
 static void
 test_image_openat(void **state)
@@ -552,6 +593,7 @@ main(void)
 	    cmocka_unit_test(test_bad_args),
 	    cmocka_unit_test(test_devices),
 	    cmocka_unit_test(test_400_before_422),
+	    cmocka_unit_test(test_load_stored),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
