@@ -10,6 +10,7 @@
 
 #include "api-internal.h"
 #include "netbackend.h"
+#include "network.h"
 #include "unikd.h"
 #include "vm.h"
 
@@ -63,6 +64,7 @@ api_info_vms(const struct unikd *u)
 static json_t *
 api_info_warnings(const struct unikd *u)
 {
+	const struct network *net;
 	json_t *a = json_array();
 
 	if (u->tender_uid == 0 || u->tender_gid == 0)
@@ -70,6 +72,13 @@ api_info_warnings(const struct unikd *u)
 		    "(tender_user or tender_group is root and "
 		    "allow_root_tender = true): a guest that escapes its "
 		    "tender owns the host"));
+	/* Only walked when some network is degraded. */
+	if (u->ndegraded > 0)
+		TAILQ_FOREACH(net, &u->networks, entry)
+			if (net->problem[0] != '\0')
+				json_array_append_new(a,
+				    json_sprintf("network '%s' is degraded: %s",
+					net->name, net->problem));
 	return a;
 }
 

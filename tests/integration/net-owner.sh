@@ -60,6 +60,8 @@ assert_contains "$line" "degraded: a bridge that unikd did not make" "net ls lin
 assert_contains "$(uk net ls | grep -w '^b')" "degraded:" "net ls line of b"
 grep -q 'network=a bridge=uk-a action=degraded' "$T/unikd.log" ||
     fail "no warning for network a in the log"
+assert_contains "$(uk info)" "WARNING:    network 'a' is degraded: a bridge" \
+    "unikctl info"
 ev=$(uk --json events | jlines 'e.get("network") if e["type"] == "network.degraded" else None' | sort | tr '\n' ' ')
 assert_eq "$ev" "a b c " "networks of the network.degraded events"
 
