@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "log.h"
 #include "store.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm.h"

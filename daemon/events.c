@@ -10,18 +10,9 @@
 #include <time.h>
 
 #include "log.h"
-#include "service.h"
 #include "store.h"
+#include "timestamp.h"
 #include "unikd.h"
-
-int64_t
-unikd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 json_t *
 unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
@@ -56,30 +47,28 @@ int64_t
 unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
 {
 	struct unikd_event_sub *sub, *next;
-	char *text = NULL, *line;
+	char *text = NULL, *line = NULL;
 	int64_t seq, now = unikd_now_ms();
 	json_t *obj;
 
 	if (data != NULL)
 		text = json_dumps(data, JSON_COMPACT);
 	seq = store_event_add(u->store, now, type, vm, text);
-	if (seq <= 0) {
+	if (seq <= 0)
 		log_warnx("event type=%s vm=%s not stored: %s", type,
 		    vm != NULL ? vm : "-", store_errmsg(u->store));
-		goto done;
+	else {
+		obj = unikd_event_json(seq, now, type, vm, text);
+		line = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
 	}
-	obj = unikd_event_json(seq, now, type, vm, text);
-	line = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	if (line != NULL) {
-		TAILQ_FOREACH_SAFE(sub, &u->event_subs, entry, next)
-			sub->cb(sub->arg, seq, line);
-		free(line);
-	}
-	unikd_event_prune(u);
-done:
-	/* every VM state change is an event: systemd's STATUS= follows */
-	service_changed(u);
+	/* every subscriber hears of every event, even one not recorded:
+	 * systemd's STATUS= (service.c) follows every VM state change */
+	TAILQ_FOREACH_SAFE(sub, &u->event_subs, entry, next)
+		sub->cb(sub->arg, seq, line);
+	if (seq > 0)
+		unikd_event_prune(u);
+	free(line);
 	free(text);
 	json_decref(data);
 	return seq;
@@ -122,18 +111,4 @@ void
 unikd_event_unsubscribe(struct unikd *u, struct unikd_event_sub *sub)
 {
 	TAILQ_REMOVE(&u->event_subs, sub, entry);
-}
-
-json_t *
-unikd_json_time(int64_t secs)
-{
-	char when[32];
-	struct tm tm;
-	time_t t = (time_t)secs;
-
-	if (secs == 0)
-		return json_null();
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(when);
 }

@@ -20,9 +20,9 @@
 #include "network.h"
 #include "store-net.h"
 #include "store.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
-#include "vm.h"
 
 #define NETWORK_TABLE_SIZE 256
 
@@ -193,36 +193,25 @@ fail:
 static json_t *
 network_vms_json(struct unikd *u, const struct network *net)
 {
-	json_t *names = json_array(), *spec, *nic;
-	const struct vm *vm;
-	size_t i;
+	if (u->network_hooks == NULL)
+		return json_array();
+	return u->network_hooks->users(u, net);
+}
 
-	TAILQ_FOREACH(vm, &u->vms, entry)
-	{
-		spec = vm_spec_to_json(&vm->spec);
-		json_array_foreach(json_object_get(spec, "nics"), i, nic)
-		{
-			if (json_is_string(json_object_get(nic, "network")) &&
-			    strcmp(json_string_value(
-			               json_object_get(nic, "network")),
-			        net->name) == 0) {
-				json_array_append_new(
-				    names, json_string(vm->spec.name));
-				break;
-			}
-		}
-		json_decref(spec);
-	}
-	return names;
+/* Tells the VM layer that net's bridge was made again. */
+static void
+network_remade(struct unikd *u, struct network *net)
+{
+	if (u->network_hooks != NULL)
+		u->network_hooks->remade(u, net);
 }
 
 int
 network_remove(struct unikd *u, struct network *net, struct uerr *e)
 {
-	json_t *vms;
+	json_t *vms = network_vms_json(u, net);
 
-	if (vm_net_uses(u, net)) {
-		vms = network_vms_json(u, net);
+	if (vms == NULL || json_array_size(vms) > 0) {
 		uerr_set(e, UERR_CONFLICT, "network '%s' is in use by vm '%s'",
 		    net->name,
 		    json_array_size(vms) > 0
@@ -231,6 +220,7 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 		json_decref(vms);
 		return -1;
 	}
+	json_decref(vms);
 	/* The intent first: a crash from here on is completed at start. */
 	if (network_store_phase(u, net, "removing") == -1)
 		return uerr_set(e, UERR_INTERNAL,
@@ -324,7 +314,7 @@ network_link_changed(
 	log_warnx("network=%s bridge=%s action=deleted-behind-unikd", net->name,
 	    net->bridge);
 	if (network_host_restore(u, net) == 0)
-		vm_net_reattach(u, net);
+		network_remade(u, net);
 }
 
 /* Every bridge checked, after notifications may have been lost. */
@@ -335,7 +325,7 @@ network_restore_all(struct unikd *u)
 
 	TAILQ_FOREACH(net, &u->networks, entry)
 	if (network_host_restore(u, net) == 0)
-		vm_net_reattach(u, net);
+		network_remade(u, net);
 }
 
 static void

@@ -108,10 +108,17 @@ char *network_found_text(const struct network *);
 /* Identity and found state from the store's row. */
 void network_row_host(struct network *, const struct store_net_row *);
 
-/* Called by network.c after it re-made a bridge, so the NICs on it are
- * attached again (vm-net.c implements it). */
-void vm_net_reattach(struct unikd *, struct network *);
-/* True when some VM definition has a NIC on the network (vm-net.c). */
-bool vm_net_uses(struct unikd *, const struct network *);
+/*
+ * What the network layer asks of, and tells, the layer above it that puts
+ * NICs on networks (vm-net.c sets u->network_hooks): networks never call
+ * into VM code. Without hooks no VM uses a network.
+ */
+struct network_hooks {
+	/* A bridge was made again: the NICs on it are attached again. */
+	void (*remade)(struct unikd *, struct network *);
+	/* The names of the VMs with a NIC on the network, in creation
+	 * order, as a JSON array (empty when none; NULL on ENOMEM). */
+	json_t *(*users)(struct unikd *, const struct network *);
+};
 
 #endif

@@ -33,6 +33,7 @@ struct service {
 	bool waited_out;	/* the deadline passed before every hello */
 	size_t running;		/* in the last STATUS= sent */
 	bool status_sent;
+	struct unikd_event_sub sub; /* every VM state change is an event */
 };
 
 int
@@ -117,6 +118,16 @@ service_update(int fd, short what, void *arg)
 }
 
 static void
+service_on_event(void *arg, int64_t seq, const char *line)
+{
+	struct service *s = arg;
+
+	(void)seq;
+	(void)line;
+	service_changed(s->u);
+}
+
+static void
 service_deadline(int fd, short what, void *arg)
 {
 	struct service *s = arg;
@@ -155,6 +166,9 @@ service_start(struct unikd *u)
 	}
 	evtimer_add(s->deadline, &tv);
 	u->service = s;
+	s->sub.cb = service_on_event;
+	s->sub.arg = s;
+	unikd_event_subscribe(u, &s->sub);
 	service_update(-1, 0, s);
 	return 0;
 }
@@ -179,6 +193,7 @@ service_stop(struct unikd *u)
 	if (s == NULL)
 		return;
 	service_send(s, "STOPPING=1");
+	unikd_event_unsubscribe(u, &s->sub);
 	event_free(s->update);
 	event_free(s->deadline);
 	free(s);

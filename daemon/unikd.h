@@ -22,6 +22,7 @@
 	     (var) = (tvar))
 #endif
 #include "tender.h"
+#include "timestamp.h"	/* unikd_now_ms(), unikd_json_time() */
 
 #define UNIKD_TENDER_GROUPS_MAX 64	/* MON_MAX_GROUPS */
 
@@ -47,7 +48,9 @@ struct unikd_tender {
 	char nic_reason[512];	/* why it cannot have NICs, or "" */
 };
 
-/* A subscriber to the event stream (GET /v1/events?follow=true). */
+/* A subscriber to the event log (GET /v1/events?follow=true, systemd's
+ * STATUS=). line is NULL, and seq not above 0, for an event that could not
+ * be recorded. */
 struct unikd_event_sub {
 	void (*cb)(void *arg, int64_t seq, const char *line);
 	void *arg;
@@ -72,6 +75,7 @@ struct unikd {
 	int forward_before;		/* ip_forward before unikd's first
 					 * NAT network, -1: not changed */
 	struct network_table *network_table;	/* name -> network, O(1) */
+	const struct network_hooks *network_hooks;	/* set by vm-net.c */
 	struct event *nb_event;		/* link notifications */
 
 	struct vm_table *vm_table;	/* name -> vm, O(1) */
@@ -120,9 +124,6 @@ json_t *unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
 const struct unikd_tender *unikd_tender_find(const struct unikd *,
     const char *name);
 
-int64_t unikd_now_ms(void);
-/* RFC 3339 UTC string for unix seconds, or JSON null when secs is 0. */
-json_t *unikd_json_time(int64_t secs);
 /* Re-reads which tender binaries are there and their versions. */
 void unikd_probe_tenders(struct unikd *);
 /* Sets the modes of state_dir and what it holds (state-perms.c): only

@@ -286,6 +286,7 @@ vm_net_init(struct unikd *u)
 	json_t *removed = NULL;
 	size_t i;
 
+	u->network_hooks = &vm_net_hooks;
 	TAILQ_FOREACH(vm, &u->vms, entry) {
 		vm_net_added(vm);
 		for (i = 0; i < vm->spec.nnics; i++) {

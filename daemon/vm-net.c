@@ -519,7 +519,8 @@ vm_net_json(const struct vm *vm)
 	return a;
 }
 
-void
+/* network_hooks: net's bridge was made again. */
+static void
 vm_net_reattach(struct unikd *u, struct network *net)
 {
 	struct vm *vm;
@@ -548,15 +549,25 @@ vm_net_reattach(struct unikd *u, struct network *net)
 	}
 }
 
-bool
-vm_net_uses(struct unikd *u, const struct network *net)
+/* network_hooks: the VMs with a NIC on net. */
+static json_t *
+vm_net_users(struct unikd *u, const struct network *net)
 {
+	json_t *names = json_array();
 	struct vm *vm;
 	size_t i;
 
 	TAILQ_FOREACH(vm, &u->vms, entry)
-		for (i = 0; i < vm->spec.nnics; i++)
-			if (strcmp(vm->spec.nics[i].network, net->name) == 0)
-				return true;
-	return false;
+		for (i = 0; names != NULL && i < vm->spec.nnics; i++)
+			if (strcmp(vm->spec.nics[i].network, net->name) == 0) {
+				json_array_append_new(
+				    names, json_string(vm->spec.name));
+				break;
+			}
+	return names;
 }
+
+const struct network_hooks vm_net_hooks = {
+    .remade = vm_net_reattach,
+    .users = vm_net_users,
+};

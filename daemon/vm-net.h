@@ -6,7 +6,7 @@
  * batches, on the event loop's next turn: vm-net-batch.c) and their rows
  * removed. At start-up and on POST /v1/gc, every TAP tagged
  * "unikd:" whose VM is not running is deleted; a link without the tag is
- * never touched. vm_net_reattach and vm_net_uses (network.h) live here.
+ * never touched. The network layer's hooks (network.h) live here.
  */
 #ifndef UNIKD_VM_NET_H
 #define UNIKD_VM_NET_H
@@ -47,6 +47,8 @@ void vm_net_remove(struct vm *);
 /* vm_init, once the VMs are loaded and before monitors are adopted: the
  * MAC set, each NIC's addresses and TAP (from the ledger), then a GC. */
 int vm_net_init(struct unikd *);
+/* What networks ask of and tell VMs' NICs; vm_net_init sets them. */
+extern const struct network_hooks vm_net_hooks;
 void vm_net_shutdown(struct unikd *);
 
 /*

@@ -25,6 +25,7 @@
 #include "restart.h"
 #include "service.h"
 #include "tender.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm-cgroup.h"

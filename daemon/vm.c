@@ -20,6 +20,7 @@
 #include "monitor.h"
 #include "store.h"
 #include "tender.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm-cgroup.h"

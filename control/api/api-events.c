@@ -93,8 +93,8 @@ api_events_live(void *arg, int64_t seq, const char *line)
 {
 	struct api_events_follow *f = arg;
 
-	if (seq <= f->last)
-		return; /* already sent with the backlog */
+	if (line == NULL || seq <= f->last)
+		return; /* not recorded, or already sent with the backlog */
 	if (f->vm[0] != '\0' && !api_events_is_for(line, f->vm))
 		return;
 	f->last = seq;

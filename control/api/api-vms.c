@@ -18,6 +18,7 @@
 
 #include "api-internal.h"
 #include "image-open.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
 #include "vm.h"
