@@ -165,15 +165,15 @@ vm_net_batch_finish(struct unikd *u, struct vm_net_batch *b,
 		    store_errmsg(u->store));
 }
 
-void
-vm_net_batch_flush(struct unikd *u,
+/* Deletes the TAPs queued in b (one dump, one group delete). */
+static void
+vm_net_batch_run(struct unikd *u, struct vm_net_batch *b,
     void (*done)(void *arg, const char *tap, const char *vm, const char *nic),
     void *arg)
 {
-	struct vm_net_batch *b = u->vm_net_batch;
 	size_t i, n;
 
-	if (b == NULL || b->n == 0)
+	if (b->n == 0)
 		return;
 	n = b->n;
 	b->foreign = false;
@@ -195,6 +195,47 @@ vm_net_batch_flush(struct unikd *u,
 	vm_net_batch_finish(u, b, done, arg);
 	b->n = 0;
 	log_debug("action=delete-batch taps=%zu", n);
+}
+
+void
+vm_net_batch_flush(struct unikd *u,
+    void (*done)(void *arg, const char *tap, const char *vm, const char *nic),
+    void *arg)
+{
+	if (u->vm_net_batch != NULL)
+		vm_net_batch_run(u, u->vm_net_batch, done, arg);
+}
+
+void
+vm_net_batch_flush_vm(struct unikd *u, const char *vm)
+{
+	struct vm_net_batch *b = u->vm_net_batch, mine = {0};
+	size_t i, kept = 0;
+
+	if (b == NULL || b->n == 0)
+		return;
+	/* the VM's own entries move to a batch of their own, in order */
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->v[i].vm, vm) == 0)
+			mine.n++;
+	if (mine.n == 0)
+		return;
+	if ((mine.v = calloc(mine.n, sizeof(*mine.v))) == NULL) {
+		vm_net_batch_run(u, b, NULL, NULL);	/* as it was: all now */
+		return;
+	}
+	mine.n = 0;
+	for (i = 0; i < b->n; i++) {
+		if (strcmp(b->v[i].vm, vm) == 0)
+			mine.v[mine.n++] = b->v[i];
+		else
+			b->v[kept++] = b->v[i];
+	}
+	b->n = kept;
+	mine.warned = b->warned;
+	vm_net_batch_run(u, &mine, NULL, NULL);
+	b->warned = mine.warned;
+	free(mine.v);
 }
 
 static void

@@ -400,8 +400,9 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 		return uerr_set(e, UERR_UNAVAILABLE,
 		    "vm '%s': networking is not available on this host",
 		    vm->spec.name);
-	/* TAPs still queued go first, as they did when deleted at once */
-	vm_net_batch_flush(vm->u, NULL, NULL);
+	/* the VM's own TAPs still queued go first, as they did when
+	 * deleted at once; other VMs' wait for the deferred flush */
+	vm_net_batch_flush_vm(vm->u, vm->spec.name);
 	for (i = 0; i < vm->spec.nnics; i++) {
 		n = &vm->spec.nics[i];
 		if ((net = network_find(vm->u, n->network)) == NULL) {
