@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,34 @@
 #include "ctl.h"
 
 #define CTL_URL_MAX 2048
+
+volatile sig_atomic_t ctl_interrupts;
+void (*ctl_interrupt_hook)(int n, void *arg);
+void *ctl_interrupt_arg;
+static int ctl_interrupts_seen;
+
+/*
+ * Called by libcurl at least once a second, and as data moves: a
+ * SIGINT/SIGTERM counted since the last call runs the hook, from here,
+ * while a request or stream goes on.
+ */
+static int
+client_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	int n = ctl_interrupts;
+
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (ctl_interrupt_hook != NULL && n > ctl_interrupts_seen) {
+		ctl_interrupts_seen = n;	/* before: the hook makes requests */
+		ctl_interrupt_hook(n, ctl_interrupt_arg);
+	}
+	return 0;
+}
 
 struct ctl_buf {
 	char *data;
@@ -114,6 +143,8 @@ client_open(struct ctl *c, const char *method, const char *path)
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "unikctl/" PACKAGE_VERSION);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, client_progress);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	return curl;
 }
 
@@ -125,11 +156,22 @@ client_fail(struct ctl *c, CURL *curl, CURLcode rc)
 
 	if (rc == CURLE_COULDNT_CONNECT) {
 		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &oserr);
+		if (c->ctl_quiet)
+			return CTL_EXIT_UNREACHABLE;
 		ctl_errorf(c,
 		    "cannot reach unikd at %s: %s "
-		    "(is unikd running?)",
+		    "(is unikd running? another socket: -s PATH or "
+		    "UNIKD_SOCKET)",
 		    c->ctl_socket,
 		    oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
+		return CTL_EXIT_UNREACHABLE;
+	}
+	/* the connection broke: unikd restarting, or killed */
+	if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
+	    rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR) {
+		if (!c->ctl_quiet)
+			ctl_errorf(c, "connection to unikd at %s broke: %s",
+			    c->ctl_socket, curl_easy_strerror(rc));
 		return CTL_EXIT_UNREACHABLE;
 	}
 	ctl_errorf(c, "request to unikd at %s failed: %s",

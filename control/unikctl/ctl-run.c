@@ -21,6 +21,7 @@
 #define RUN_NAME_MAX 63
 #define RUN_MEM_MAX (1LL << 30) /* MiB; anything larger is a typo */
 #define RUN_CPU_MAX 4095
+#define RUN_SETTLE_DEFAULT_MS 1000
 
 /* A run or create in the making. */
 struct run_req {
@@ -28,6 +29,7 @@ struct run_req {
 	json_t *def; /* the definition POSTed */
 	const char *tender, *image;
 	int attach, rm;
+	long settle_ms; /* run without --attach: how long it must run */
 };
 
 /* One option: its long name, whether it takes an argument, its setter. */
@@ -314,6 +316,31 @@ run_set_rm(struct run_req *r, const char *arg)
 	return 0;
 }
 
+/* --settle DUR: "1s", "500ms", "2" (seconds), "0" to skip. */
+static int
+run_set_settle(struct run_req *r, const char *arg)
+{
+	long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*arg))
+		goto fail;
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || v > 3600 * 1000LL)
+		goto fail;
+	if (strcmp(end, "ms") == 0)
+		r->settle_ms = (long)v;
+	else if ((*end == '\0' || strcmp(end, "s") == 0) && v <= 3600)
+		r->settle_ms = (long)v * 1000;
+	else
+		goto fail;
+	return 0;
+fail:
+	return ctl_usage_error(r->cmd,
+	    "--settle wants a duration such as 1s, 500ms or 0, not '%s'", arg);
+}
+
 static const struct run_opt run_opts[] = {
     {"name", 1, run_set_name},
     {"tender", 1, run_set_tender},
@@ -328,6 +355,7 @@ static const struct run_opt run_opts[] = {
     {"block", 1, run_set_block},
     {"attach", 0, run_set_attach},
     {"rm", 0, run_set_rm},
+    {"settle", 1, run_set_settle},
 };
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
@@ -358,9 +386,10 @@ run_finish(struct run_req *r, int argc, char **argv)
 	if (r->tender == NULL || r->image == NULL)
 		return ctl_usage_error(r->cmd, "%s is required",
 		    r->tender == NULL ? "--tender" : "--image");
-	if (r->cmd == &ctl_cmd_create && (r->attach || r->rm))
+	if (r->cmd == &ctl_cmd_create && (r->attach || r->rm ||
+	    r->settle_ms != RUN_SETTLE_DEFAULT_MS))
 		return ctl_usage_error(
-		    r->cmd, "--attach and --rm only apply to run");
+		    r->cmd, "--attach, --rm and --settle only apply to run");
 	if (json_object_get(r->def, "name") == NULL) {
 		run_name_from_image(name, sizeof(name), r->image);
 		if (run_name_problem(name) != NULL)
@@ -404,62 +433,11 @@ run_parse(struct run_req *r, int argc, char **argv)
 	return run_finish(r, argc, argv);
 }
 
-/* Waits for the VM's final state; *status: its exit status, or 1. */
-static int
-run_wait(struct ctl *c, const char *name, int *status)
-{
-	const json_t *st;
-	char path[512];
-	json_t *w;
-	int rc;
-
-	*status = CTL_EXIT_FAIL;
-	if (ctl_vm_path(path, sizeof(path), name, "/wait") == -1)
-		return CTL_EXIT_FAIL;
-	if ((rc = ctl_call(c, "POST", path, NULL, &w)) != 0)
-		return rc;
-	st = json_object_get(w, "exit_status");
-	if (json_is_integer(st))
-		*status = (int)(json_integer_value(st) & 0xff);
-	else
-		fprintf(stderr, "unikctl: vm '%s' %s: %s\n", name,
-		    ctl_jstr(w, "state"), ctl_jstr(w, "exit_reason"));
-	json_decref(w);
-	return 0;
-}
-
-/* After the VM started: attach, wait, remove, as asked. */
-static int
-run_follow(struct ctl *c, const struct run_req *r, const char *name)
-{
-	char path[512];
-	json_t *gone;
-	int rc, status = 0;
-
-	if (r->attach) {
-		if (ctl_vm_path(
-		        path, sizeof(path), name, "/console?follow=true") == -1)
-			return CTL_EXIT_FAIL;
-		rc = ctl_stream(c, path, ctl_sink_stdout, NULL);
-		if (rc == CTL_EXIT_UNREACHABLE)
-			return rc;
-	}
-	if ((rc = run_wait(c, name, &status)) != 0)
-		return rc;
-	if (r->rm) {
-		if (ctl_vm_path(path, sizeof(path), name, "") == -1)
-			return CTL_EXIT_FAIL;
-		if ((rc = ctl_call(c, "DELETE", path, NULL, &gone)) != 0)
-			return rc;
-		json_decref(gone);
-	}
-	return status;
-}
-
 static int
 run_exec(struct ctl *c, int argc, char **argv, const struct ctl_cmd *cmd)
 {
-	struct run_req r = {.cmd = cmd, .def = json_object()};
+	struct run_req r = {.cmd = cmd, .def = json_object(),
+	    .settle_ms = RUN_SETTLE_DEFAULT_MS};
 	const char *path =
 	    cmd == &ctl_cmd_run ? "/v1/vms?start=true" : "/v1/vms";
 	char name[RUN_NAME_MAX + 1];
@@ -476,8 +454,8 @@ run_exec(struct ctl *c, int argc, char **argv, const struct ctl_cmd *cmd)
 	else if (!r.attach)
 		printf("%s\n", ctl_jstr(vm, "name"));
 	fflush(stdout);
-	if (r.attach || r.rm)
-		rc = run_follow(c, &r, name);
+	if (cmd == &ctl_cmd_run)
+		rc = ctl_run_after(c, name, r.attach, r.rm, r.settle_ms);
 out:
 	json_decref(vm);
 	json_decref(r.def);
@@ -505,7 +483,7 @@ run_create_exec(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_cmd_run = {
     .name = "run",
-    .usage = RUN_USAGE " [--attach] [--rm] [-- ARGS...]",
+    .usage = RUN_USAGE "\n           [--attach] [--rm] [--settle DUR] [-- ARGS...]",
     .summary = "create and start a VM",
     .exec = run_run_exec,
 };

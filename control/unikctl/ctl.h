@@ -7,6 +7,7 @@
 #ifndef UNIKD_CTL_H
 #define UNIKD_CTL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,7 +17,7 @@
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_FAIL 1        /* unikd refused or failed the request */
 #define CTL_EXIT_USAGE 2       /* bad command line, nothing was sent */
-#define CTL_EXIT_UNREACHABLE 3 /* cannot reach unikd */
+#define CTL_EXIT_UNREACHABLE 3 /* cannot reach unikd, or it went away */
 
 #define CTL_DEFAULT_SOCKET "/run/unikd/unikd.sock"
 
@@ -25,6 +26,7 @@ struct ctl {
 	int ctl_json;           /* --json: machine output */
 	/* where request errors go; NULL: "unikctl: MSG" on stderr */
 	void (*ctl_error)(const char *msg);
+	int ctl_quiet;          /* no message when unikd is unreachable */
 };
 
 /* A subcommand of a command group (net, block, image). */
@@ -62,6 +64,15 @@ extern const struct ctl_cmd ctl_cmd_block, ctl_cmd_image;
 extern const struct ctl_cmd ctl_cmd_gc;
 extern const struct ctl_cmd ctl_cmd_stats;
 
+/*
+ * ctl-run-follow.c: run after unikd started the VM: without attach or rm,
+ * wait until it has run for settle_ms (0: return at once); with attach,
+ * stream its console; with attach or rm, wait for its end (Ctrl-C stops
+ * it, a second kills it), then remove it with rm. The exit code.
+ */
+int ctl_run_after(struct ctl *, const char *name, int attach, int rm,
+    long settle_ms);
+
 /* ctl.c: command-line helpers. */
 /* Prints "unikctl CMD: <msg>" and the command's usage; returns 2. */
 int ctl_usage_error(const struct ctl_cmd *, const char *fmt, ...)
@@ -92,6 +103,14 @@ int ctl_each(struct ctl *, const struct ctl_kind *, int n, int argc,
     char **argv, const char *method);
 
 /* ctl-client.c: requests to unikd. */
+/*
+ * SIGINT/SIGTERM seen (a handler counts them). While a request or stream
+ * runs, each new one calls ctl_interrupt_hook (when set) with the count,
+ * within a second; the hook may make requests of its own.
+ */
+extern volatile sig_atomic_t ctl_interrupts;
+extern void (*ctl_interrupt_hook)(int n, void *arg);
+extern void *ctl_interrupt_arg;
 /* Reports a request error through c->ctl_error (or on stderr). */
 void ctl_errorf(const struct ctl *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

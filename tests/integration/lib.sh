@@ -343,11 +343,12 @@ kill9_unikd() {
 	UNIKD_PID=
 }
 
-# run_vm NAME [unikctl run options...] -- GUEST ARGS: runs a test guest.
+# run_vm NAME [unikctl run options...] -- GUEST ARGS: runs a test guest,
+# without run's settle wait (tests watch the states themselves).
 run_vm() {
 	local name=$1
 	shift
-	uk run --name "$name" --tender solo5-spt --image "$IMG" "$@" \
+	uk run --name "$name" --tender solo5-spt --image "$IMG" --settle 0 "$@" \
 	    >/dev/null || fail "unikctl run $name failed"
 }
 
