@@ -446,6 +446,10 @@ oci_bundle_load(const struct oci *o, const char *dir, struct oci_bundle *b)
 	    json_is_true(json_object_get(json_object_get(cfg, "process"),
 	        "terminal"));
 	bundle_name(b);
+	snprintf(b->cgroup, sizeof(b->cgroup), "%s",
+	    bundle_str(cfg, "linux", "cgroupsPath") != NULL
+	        ? bundle_str(cfg, "linux", "cgroupsPath")
+	        : "");
 	if (bundle_rootfs(dir, cfg, b) == -1 || bundle_args(cfg, b) == -1 ||
 	    bundle_tender(b->annotations, b) == -1 ||
 	    bundle_memory(cfg, b->annotations, b->def) == -1 ||

@@ -244,6 +244,13 @@ oci_vm_create(
 	json_object_set_new(b->def, "name", json_string(vm));
 	json_object_set_new(b->def, "tender", json_string(tender));
 	json_object_set_new(b->def, "image", json_string(vm));
+	/* the tender joins the engine's cgroup, so its stats and limits
+	 * cover the VM */
+	if (b->cgroup[0] != '\0' &&
+	    json_object_set_new(b->def, "cgroup",
+	        json_pack("{s:s, s:b}", "path", b->cgroup, "systemd",
+	            o->oci_systemd)) == -1)
+		goto fail;
 	if (vm_labels(id, b, b->def) == -1 ||
 	    (b->netns[0] != '\0' &&
 	        json_object_set_new(b->def, "nics", vm_nics(b, manifest)) == -1))

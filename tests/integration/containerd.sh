@@ -3,12 +3,15 @@
 # state and socket under $T, no CRI plugin), the test image saved by
 # podman as an OCI archive and imported with ctr, then `ctr run
 # --runc-binary unikd-oci` through containerd's runc shim: the guest's
-# output and exit status, a detached task killed with ctr task kill, and
-# nothing left in unikd after.
+# output and exit status, a detached task killed with ctr task kill,
+# nothing left in unikd after, and --with-ns network: a namespace with a
+# veth and an address the guest answers ping on.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/oci-engine.sh"
 engine_needs containerd ctr containerd-shim-runc-v2 podman conmon nsenter
+# unikd checks at start whether the tender user can open TAPs
+tun_open_to_tender
 start_unikd
 podman_setup
 podman_image
@@ -76,4 +79,35 @@ cctr task delete "$ID-b" >/dev/null || fail "ctr task delete"
 cctr container delete "$ID-b" || fail "ctr container delete"
 uk inspect "$vm" >/dev/null 2>&1 && fail "VM $vm survived ctr task delete"
 uk image ls | grep -qw "$vm" && fail "image $vm survived ctr task delete"
+
+info "--with-ns network: the guest answers on the namespace's eth0"
+# what a CNI plugin would have made: a veth, its eth0 end in the
+# container's namespace with an address and a default route
+OUT=ukco$$ CNT=ukcc$$
+netns_add "$OUT"
+netns_add "$CNT"
+ip -n "$OUT" link add ukv$$ type veth peer name eth0 netns "$CNT" ||
+    fail "veth"
+ip -n "$OUT" addr add 10.77.0.1/24 dev ukv$$
+ip -n "$OUT" link set ukv$$ up
+ip -n "$CNT" addr add 10.77.0.2/24 dev eth0
+ip -n "$CNT" link set eth0 up
+ip -n "$CNT" route add default via 10.77.0.1
+cctr "${RUN[@]}" -d --log-uri "file://$T/c.out" \
+    --with-ns "network:/run/netns/$CNT" "$IMAGE" "$ID-c" /app.spt \
+    '--ipv4=${nic.eth0.cidr}' '--ipv4-gateway=${nic.eth0.gateway}' \
+    >/dev/null || fail "ctr run --with-ns"
+pinged() { ip netns exec "$OUT" ping -c 1 -W 2 10.77.0.2 >/dev/null 2>&1; }
+wait_for 15 "ping of the guest at 10.77.0.2" pinged
+assert_contains "$(cat "$T/c.out")" "ipv4 10.77.0.2/24 gateway 10.77.0.1" \
+    "the guest's address"
+assert_contains "$(cat "$T/c.out")" "icmp echo from 10.77.0.1" "the guest's console"
+cctr task kill -s SIGKILL "$ID-c" || fail "ctr task kill -s SIGKILL"
+killed() { cctr task ls | grep -w "$ID-c" | grep -q STOPPED; }
+wait_for 15 "the task to stop" killed
+cctr task delete "$ID-c" >/dev/null || fail "ctr task delete"
+cctr container delete "$ID-c" || fail "ctr container delete"
+assert_eq "$(ip -n "$CNT" -o link show type tun)" "" "TAPs left in the namespace"
+assert_eq "$(tc -n "$CNT" filter show dev eth0 ingress)" "" \
+    "tc filters left on eth0"
 exit 0
