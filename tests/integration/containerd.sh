@@ -101,7 +101,9 @@ pinged() { ip netns exec "$OUT" ping -c 1 -W 2 10.77.0.2 >/dev/null 2>&1; }
 wait_for 15 "ping of the guest at 10.77.0.2" pinged
 assert_contains "$(cat "$T/c.out")" "ipv4 10.77.0.2/24 gateway 10.77.0.1" \
     "the guest's address"
-assert_contains "$(cat "$T/c.out")" "icmp echo from 10.77.0.1" "the guest's console"
+# the console reaches the task's log a moment after the echo
+echo_seen() { grep -q "icmp echo from 10.77.0.1" "$T/c.out"; }
+wait_for 10 "the echo in the guest's console" echo_seen
 cctr task kill -s SIGKILL "$ID-c" || fail "ctr task kill -s SIGKILL"
 killed() { cctr task ls | grep -w "$ID-c" | grep -q STOPPED; }
 wait_for 15 "the task to stop" killed
