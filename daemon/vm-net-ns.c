@@ -155,29 +155,24 @@ vm_net_ns_check(struct vm *vm, size_t i, struct uerr *e)
 	return rc;
 }
 
-/* True when another active VM has a TAP on the same link of the same
- * namespace: a link's frames can go to one TAP only. */
+/* Another active VM with a TAP on the same link of the same namespace,
+ * or NULL: a link's frames can go to one TAP only. */
 static const struct vm *
 vm_net_ns_user(struct vm *vm, const struct vm_nic *n,
     const struct nb_netns_id *id)
 {
-	struct nb_netns_id other;
+	const struct vm_nic *o;
 	struct vm *v;
 	size_t i;
-	int fd;
 
 	TAILQ_FOREACH(v, &vm->u->vms, entry) {
 		if (v == vm || !vm_is_active(v))
 			continue;
 		for (i = 0; i < v->spec.nnics; i++) {
-			if (v->spec.nics[i].netns[0] == '\0' ||
-			    strcmp(v->spec.nics[i].link, n->link) != 0)
-				continue;
-			if ((fd = nb_netns_open(v->spec.nics[i].netns,
-			    &other)) == -1)
-				continue;
-			close(fd);
-			if (other.dev == id->dev && other.ino == id->ino)
+			o = &v->spec.nics[i];
+			if (o->tap[0] != '\0' && o->netns_dev == id->dev &&
+			    o->netns_ino == id->ino &&
+			    strcmp(o->link, n->link) == 0)
 				return v;
 		}
 	}
@@ -234,6 +229,8 @@ vm_net_ns_make(struct vm *vm, size_t i, struct nb *nb,
 			if (fdp != NULL)
 				*fdp = fd;
 			snprintf(n->tap, sizeof(n->tap), "%s", tap);
+			n->netns_dev = id->dev;
+			n->netns_ino = id->ino;
 			log_info("vm=%s nic=%s tap=%s action=create netns=%s "
 			    "link=%s mac=%s", vm->spec.name, n->name, tap,
 			    n->netns, n->link, n->mac);
@@ -419,6 +416,7 @@ vm_net_ns_stop_nic(struct vm *vm, struct vm_nic *n)
 		vm_net_ns_unmake_row(vm->u, &r.v[i]);
 	free(r.v);
 	n->tap[0] = '\0';
+	n->netns_dev = n->netns_ino = 0;
 }
 
 /* True when an active VM has this TAP on the NIC the row names. */
@@ -457,6 +455,22 @@ vm_net_ns_gc(struct unikd *u, bool dry_run, json_t *removed)
 	return 0;
 }
 
+int
+vm_net_ns_stats(const struct vm_nic *n, struct nb_link_stats *st)
+{
+	struct nb *nb;
+	int fd, rc = -1;
+
+	if ((fd = nb_netns_open(n->netns, NULL)) == -1)
+		return -1;
+	if (nb_open_netns(fd, &nb) == 0) {
+		rc = nb_link_stats(nb, n->tap, st);
+		nb_close(nb);
+	}
+	close(fd);
+	return rc;
+}
+
 /* A restarted unikd: the TAPs of running VMs from the ledger, and their
  * links' addresses as they are now. */
 void
@@ -483,6 +497,8 @@ vm_net_ns_init(struct unikd *u)
 			if (strcmp(n->name, r.v[i].nic) != 0)
 				continue;
 			snprintf(n->tap, sizeof(n->tap), "%s", r.v[i].tap);
+			n->netns_dev = r.v[i].dev;
+			n->netns_ino = r.v[i].ino;
 			if ((fd = nb_netns_open(n->netns, NULL)) == -1)
 				continue;
 			if (nb_open_netns(fd, &nb) == 0) {

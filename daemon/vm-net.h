@@ -59,6 +59,12 @@ void vm_net_shutdown(struct unikd *);
 int vm_net_gc(struct unikd *, bool dry_run, json_t **removed,
     struct uerr *e);
 
+/* IFLA_STATS64 of the TAP of a NIC in another namespace (one request
+ * there); -1 when it cannot be read. */
+struct nb_link_stats;
+struct vm_nic;
+int vm_net_ns_stats(const struct vm_nic *, struct nb_link_stats *st);
+
 /* [{"name","network","mac","ip","cidr","gateway","tap"}] for vm_to_json. */
 json_t *vm_net_json(const struct vm *);
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "network.h"
 #include "unikd.h"
+#include "vm-net.h"
 #include "vm-stats.h"
 #include "vm.h"
 #include "vmspec.h"
@@ -186,6 +187,7 @@ vm_stats_nics_foreach(struct vm *vm, struct vm_stats_links *l,
     void *arg)
 {
 	const struct vm_nic *nic;
+	struct nb_link_stats st;
 	size_t i;
 	int rc;
 
@@ -193,7 +195,12 @@ vm_stats_nics_foreach(struct vm *vm, struct vm_stats_links *l,
 		nic = &vm->spec.nics[i];
 		if (nic->tap[0] == '\0')
 			continue;
-		if ((rc = cb(arg, nic, vm_stats_link_find(l, nic->tap))) != 0)
+		if (nic->netns[0] != '\0')	/* not in this namespace's dump */
+			rc = cb(arg, nic,
+			    vm_net_ns_stats(nic, &st) == 0 ? &st : NULL);
+		else
+			rc = cb(arg, nic, vm_stats_link_find(l, nic->tap));
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -205,8 +212,11 @@ vm_stats_nic_json(
 {
 	json_t *nics = arg, *o;
 
-	o = json_pack("{s:s, s:s, s:s}", "name", nic->name, "network",
-	    nic->network, "tap", nic->tap);
+	o = nic->netns[0] != '\0'
+	    ? json_pack("{s:s, s:n, s:s, s:s}", "name", nic->name, "network",
+		  "netns", nic->netns, "tap", nic->tap)
+	    : json_pack("{s:s, s:s, s:s}", "name", nic->name, "network",
+		  nic->network, "tap", nic->tap);
 	if (o == NULL)
 		return -1;
 	if (st != NULL)

@@ -52,6 +52,8 @@ struct vm_nic {
 	char network[64];	/* "" for a NIC in a namespace */
 	char netns[VM_NETNS_MAX + 1];	/* "" for a NIC on a network */
 	char link[VM_LINK_MAX + 1];
+	uint64_t netns_dev, netns_ino;	/* that namespace while its TAP is
+					 * there (nsfs identity), else 0 */
 	char mac[18];		/* "aa:bb:cc:dd:ee:ff", "" until generated */
 	char ip[16];		/* "" when the NIC has no address */
 	char cidr[20];		/* "10.0.0.5/24", "" when none */

@@ -125,6 +125,8 @@ in_echos() {	# Icmp InEchos of $C's own stack
 	    $1 == "Icmp:" { print $f }' /proc/net/snmp
 }
 assert_eq "$(in_echos)" 0 "echo requests seen by $C's own stack"
+rx=$(uk --json stats web | jget 'd["nics"][0].get("rx_packets", 0)')
+[ "$rx" -ge 3 ] || fail "stats: web's TAP received $rx packets from the guest"
 
 info "a second VM on the same link is refused"
 uk run --name web2 --tender solo5-spt --image "$IMG" \
@@ -159,4 +161,20 @@ wait_for 5 "the tender to end" eval "! alive $pid"
 start_unikd
 wait_state gone exited
 assert_eq "$(c_extra)" "" "$C after gone's tender ended while unikd was down"
+
+info "no cgroup hierarchy in unikd's view: said once, the VMs run anyway"
+stop_unikd
+UNIKD_NSENTER=	# `ip netns exec` mounts a /sys without cgroups
+start_unikd
+for vm in cg1 cg2; do
+	api POST '/v1/vms?start=true' "{\"name\": \"$vm\", \"tender\": \"solo5-spt\",
+	    \"image\": \"$IMG\", \"cgroup\": {\"path\": \"$CG.slice:test:$vm\",
+	    \"systemd\": true}}"
+	[ "$STATUS" = 201 ] || fail "create $vm: $STATUS $RESP"
+	wait_state "$vm" running
+done
+assert_eq "$(grep -c 'no cgroup hierarchy is mounted' "$T/unikd.log")" 1 \
+    "warnings about the missing hierarchies"
+assert_eq "$(vm_get cg2 "d['cgroup']['path']")" "$CG.slice:test:cg2" \
+    "inspect: cgroup"
 info "ok"
