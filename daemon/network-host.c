@@ -300,11 +300,11 @@ network_degrade(struct unikd *u, struct network *net, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
+	if (strcmp(problem, net->problem) == 0)
+		return;
 	/* Its NAT names the bridge: it would forward for someone else's. */
 	if (net->nat)
 		network_nat_drop(u, net);
-	if (strcmp(problem, net->problem) == 0)
-		return;
 	if (net->problem[0] == '\0')
 		u->ndegraded++;
 	memcpy(net->problem, problem, sizeof(problem));

@@ -304,6 +304,15 @@ network_link_changed(
 	struct nb_link_info li;
 	struct network *net;
 
+	/* A link appearing matters only to a degraded network (its adopted
+	 * bridge back): no lookup while none is. */
+	if (ev == NB_LINK_NEW && u->ndegraded > 0 &&
+	    (net = network_find_bridge(u, link->name)) != NULL &&
+	    net->problem[0] != '\0') {
+		if (network_host_restore(u, net) == 0)
+			vm_net_reattach(u, net);
+		return;
+	}
 	if (ev != NB_LINK_DEL ||
 	    (net = network_find_bridge(u, link->name)) == NULL)
 		return;

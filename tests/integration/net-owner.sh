@@ -4,9 +4,9 @@
 # address, down) and another's by a TAP: at start both are left exactly
 # as they are and their networks are "degraded" with the reason (net ls,
 # inspect, the log, an event); net rm then deletes neither. A degraded
-# network comes back once the foreign link goes. A bridge that was
-# adopted is given back as it was found: MTU, down, its own addresses,
-# without unikd's gateway.
+# network comes back once the foreign link goes, an adopted one once its
+# bridge is back. A bridge that was adopted is given back as it was found:
+# MTU, down, its own addresses, without unikd's gateway.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -91,9 +91,19 @@ assert_eq "$(uk --json net inspect hand | jget 'd["adopted"]')" true "adopted"
 assert_eq "$(link_field br-found 'd["mtu"]')" 9000 "MTU of adopted br-found"
 is_up br-found || fail "the adopted br-found is not up"
 assert_eq "$(addrs br-found)" "10.63.0.1/24 10.98.0.1/24" "addresses of adopted br-found"
-info "... across a restart of unikd too"
+info "... across a restart of unikd too, and after it was gone a while"
 kill9_unikd
+nsip link set br-found down || fail "ip link set br-found down"
+nsip link set br-found name br-away || fail "ip link set br-found name"
 start_unikd
+assert_contains "$(uk --json net inspect hand | jget 'd["problem"]')" \
+    "the adopted bridge 'br-found' is gone" "problem of hand"
+nsip link set br-away name br-found || fail "ip link set br-away name"
+hand_ready() {
+	[ "$(uk --json net inspect hand | jget 'd["state"]')" = ready ]
+}
+wait_for 5 "network hand to be ready when its bridge is back" hand_ready
+is_up br-found || fail "the adopted br-found was not set up again"
 uk net rm hand >/dev/null || fail "net rm hand"
 has_link br-found || fail "net rm deleted the adopted br-found"
 assert_eq "$(link_field br-found 'd["mtu"]')" 1450 "MTU of br-found given back"
