@@ -18,7 +18,10 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
-if [ -n "$missing" ]; then
+if [ -z "$missing" ]; then
+	echo "deps.sh: every package unikd needs is installed"
+else
+	echo "deps.sh: will install (apt-get, no recommends):$missing"
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
