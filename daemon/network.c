@@ -310,7 +310,7 @@ network_link_changed(
 	    (net = network_find_bridge(u, link->name)) != NULL &&
 	    net->problem[0] != '\0') {
 		if (network_host_restore(u, net) == 0)
-			vm_net_reattach(u, net);
+			network_remade(u, net);
 		return;
 	}
 	if (ev != NB_LINK_DEL ||
