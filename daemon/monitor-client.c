@@ -1,18 +1,21 @@
 /*
- * unikd's side of a VM monitor: spawn unikd-monitor detached (double
- * fork, so it is never unikd's child), hand it the spec and the device
- * fds, or connect to one that already runs; then turn its packets into
- * callbacks on the event loop. See monitor-proto.h for the protocol.
+ * unikd's side of a VM monitor: spawn unikd-monitor detached (posix_spawn,
+ * then it forks itself away, so it is never unikd's child), hand it the
+ * spec and the device fds, or connect to one that already runs; then turn
+ * its packets into callbacks on the event loop. See monitor-proto.h for the protocol.
  */
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,30 +274,77 @@ monitor_spec_text(const struct monitor_spec *spec)
 	return text;
 }
 
-/* In the first child: detach, fork the monitor and exit at once. */
-static __attribute__((noreturn)) void
-monitor_child(int sock, const struct monitor_spec *spec)
+/*
+ * The monitor's first process is posix_spawn'd (vfork-like: unikd's
+ * memory is never copied) with the spec socket as MON_SPEC_FD, /dev/null
+ * on 0-2 and nothing else open; it forks once and exits, so the monitor
+ * is never unikd's child. That first process is reaped from the event
+ * loop through a pidfd, so a start never waits for the monitor's exec.
+ */
+static void
+monitor_reaped(evutil_socket_t fd, short what, void *arg)
 {
-	char *const argv[] = {(char *)"unikd-monitor", (char *)spec->vm, NULL};
-	sigset_t none;
-	int nul;
+	pid_t pid = (pid_t)(intptr_t)arg;
 
-	setsid();
-	if (fork() != 0)
-		_exit(0);
+	(void)what;
+	while (waitpid(pid, NULL, WNOHANG) == -1 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static void
+monitor_reap_later(struct event_base *base, pid_t pid)
+{
+	int pfd;
+
+	/* pidfds are close-on-exec from the start. */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd != -1 &&
+	    event_base_once(base, pfd, EV_READ, monitor_reaped,
+	        (void *)(intptr_t)pid, NULL) == 0)
+		return;
+	/* No pidfd (old kernel) or no memory: wait here, briefly. */
+	if (pfd != -1)
+		close(pfd);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
+static int
+monitor_exec(const char *path, const char *vm, int sock, pid_t *pid)
+{
+	char *const argv[] = {(char *)"unikd-monitor", (char *)vm, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none;
+	int rc;
+
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (sock == MON_SPEC_FD)
-		fcntl(sock, F_SETFD, 0);
-	else if (dup2(sock, MON_SPEC_FD) == -1)
-		_exit(127);
-	nul = open("/dev/null", O_RDWR);
-	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 ||
-	    dup2(nul, 2) == -1)
-		_exit(127);
-	mon_io_close_from(MON_SPEC_FD + 1);
-	execv(spec->monitor_path, argv);
-	_exit(127);
+	if ((rc = posix_spawnattr_init(&at)) != 0)
+		return rc;
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
+		return rc;
+	}
+	/* sock is never MON_SPEC_FD here: dup2 onto itself would keep
+	 * its close-on-exec flag. */
+	if ((rc = posix_spawnattr_setflags(&at,
+	         POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK)) != 0 ||
+	    (rc = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(&fa, sock, MON_SPEC_FD)) !=
+	        0 ||
+	    (rc = posix_spawn_file_actions_addopen(
+	         &fa, 0, "/dev/null", O_RDWR, 0)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(&fa, 0, 1)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(&fa, 0, 2)) != 0 ||
+	    (rc = posix_spawn_file_actions_addclosefrom_np(
+	         &fa, MON_SPEC_FD + 1)) != 0)
+		goto out;
+	rc = posix_spawn(pid, path, &fa, &at, argv, environ);
+out:
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return rc;
 }
 
 static int
@@ -328,7 +378,7 @@ monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
     size_t errlen)
 {
 	char *text = NULL;
-	int sv[2] = {-1, -1}, saved, fds[MON_MAX_FDS];
+	int sv[2] = {-1, -1}, saved, fd, rc, fds[MON_MAX_FDS];
 	size_t nfds, i;
 	pid_t pid;
 
@@ -353,16 +403,25 @@ monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		goto fail;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	if (sv[1] == MON_SPEC_FD) {
+		if ((fd = fcntl(sv[1], F_DUPFD_CLOEXEC, MON_SPEC_FD + 1)) ==
+		    -1) {
+			snprintf(err, errlen, "dup: %s", strerror(errno));
+			goto fail;
+		}
+		close(sv[1]);
+		sv[1] = fd;
+	}
+	if ((rc = monitor_exec(spec->monitor_path, spec->vm, sv[1], &pid)) !=
+	    0) {
+		snprintf(err, errlen, "cannot start %s: %s",
+		    spec->monitor_path, strerror(rc));
+		errno = rc;
 		goto fail;
 	}
-	if (pid == 0)
-		monitor_child(sv[1], spec);
 	close(sv[1]);
 	sv[1] = -1;
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
+	monitor_reap_later(base, pid);
 	for (nfds = 0; nfds < spec->nfds; nfds++)
 		fds[nfds] = spec->fds[nfds];
 	if (spec->netns)

@@ -59,7 +59,7 @@ struct mon {
 /* Receives MON_SPEC and the device fds on MON_SPEC_FD into sp; on error
  * -1 with the reason in err. */
 int mon_spec_recv(struct mon_spec *sp, char *err, size_t errlen);
-/* Forks and execs the tender of m->spec, its console on m->pipe_fd; waits
+/* Clones and execs the tender of m->spec, its console on m->pipe_fd; waits
  * until the exec succeeded or failed (-1, the reason in err). */
 int mon_tender_start(struct mon *m, char *err, size_t errlen);
 /* monitor-privs.c: once the tender runs, keeps only CAP_KILL (none when

@@ -5,9 +5,10 @@
  * MON_MSG_MAX bytes. The first byte is the message type; the rest is the
  * payload (JSON text, or raw bytes for MON_OUTPUT).
  *
- * unikd starts a monitor by forking twice (so the monitor is reparented
- * at once and never unikd's child) and exec'ing unikd-monitor with one end
- * of a socketpair as fd MON_SPEC_FD. The first packet on it is MON_SPEC,
+ * unikd starts a monitor by posix_spawn'ing unikd-monitor, which forks
+ * and lets its first process exit (so the monitor is reparented at once
+ * and never unikd's child), with one end of a socketpair as fd
+ * MON_SPEC_FD. The first packet on it is MON_SPEC,
  * carrying the devices as SCM_RIGHTS fds in the order of "fds". That
  * socketpair then stays open as unikd's first connection; a restarted
  * unikd connects again to the per-VM listening socket named in the spec.

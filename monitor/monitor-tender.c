@@ -1,14 +1,16 @@
 /*
  * unikd-monitor's start of the tender: the spec from unikd (MON_SPEC with
- * the device fds), then fork, fds at their target numbers, CPU affinity,
- * the tender user's uid/gid, no_new_privs, and exec. The child reports a
- * failure before exec on a CLOEXEC pipe, so the monitor can tell unikd
- * why the tender did not start.
+ * the device fds), then clone(CLONE_VM|CLONE_VFORK), fds at their target
+ * numbers, CPU affinity, the tender user's uid/gid, no_new_privs, and
+ * exec. A child that cannot exec leaves the stage and errno in the memory
+ * it shares with the monitor, so the monitor can tell unikd why the tender
+ * did not start.
  */
 #include "config.h"
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -215,15 +217,23 @@ mon_spec_recv(struct mon_spec *sp, char *err, size_t errlen)
 	return spec_parse(sp, buf + 1, (size_t)n - 1, nfds, err, errlen);
 }
 
+/* What the tender child shares with the monitor (same memory). */
+struct tender_start {
+	const struct mon_spec *sp;
+	int out_w;
+	pid_t monitor;
+	struct tender_failure f; /* set by a child that cannot exec */
+};
+
 /*
  * In the child: puts the devices at their targets, /dev/null on stdin,
- * the console pipe on stdout and stderr, keeps the error pipe (CLOEXEC)
- * just above the targets, and closes the rest.
+ * the console pipe on stdout and stderr, and closes the rest (the child
+ * has a table of fds of its own: no CLONE_FILES).
  */
 static int
-tender_fds(const struct mon_spec *sp, int out_w, int *err_w)
+tender_fds(const struct mon_spec *sp, int out_w)
 {
-	int src[MON_MAX_FDS], top = 2, nul, out, errp, fd;
+	int src[MON_MAX_FDS], top = 2, nul, out, fd;
 	size_t i;
 
 	for (i = 0; i < sp->nfds; i++)
@@ -232,28 +242,25 @@ tender_fds(const struct mon_spec *sp, int out_w, int *err_w)
 	/* Everything moves above the targets first, so no dup2 below
 	 * overwrites an fd still to be placed. */
 	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    (nul = fcntl(nul, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
-	    (out = fcntl(out_w, F_DUPFD_CLOEXEC, top + 2)) == -1 ||
-	    (errp = fcntl(*err_w, F_DUPFD_CLOEXEC, top + 2)) == -1)
+	    (nul = fcntl(nul, F_DUPFD_CLOEXEC, top + 1)) == -1 ||
+	    (out = fcntl(out_w, F_DUPFD_CLOEXEC, top + 1)) == -1)
 		return -1;
 	for (i = 0; i < sp->nfds; i++)
-		if ((src[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, top + 2)) ==
+		if ((src[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, top + 1)) ==
 		    -1)
 			return -1;
 	for (i = 0; i < sp->nfds; i++)
 		if (dup2(src[i], sp->targets[i]) == -1)
 			return -1;
-	if (dup2(nul, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
-	    dup3(errp, top + 1, O_CLOEXEC) == -1)
+	if (dup2(nul, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1)
 		return -1;
-	*err_w = top + 1;
 	for (fd = 3; fd <= top; fd++) {
 		for (i = 0; i < sp->nfds && sp->targets[i] != fd; i++)
 			;
 		if (i == sp->nfds)
 			close(fd);
 	}
-	mon_io_close_from(top + 2);
+	mon_io_close_from(top + 1);
 	return 0;
 }
 
@@ -278,18 +285,24 @@ tender_cgroups(const struct mon_spec *sp)
 }
 
 static __attribute__((noreturn)) void
-tender_fail(int err_w, int stage)
+tender_fail(struct tender_start *ts, int stage)
 {
-	struct tender_failure f = {.stage = stage, .err = errno};
-
-	mon_io_write_all(err_w, &f, sizeof(f));
+	ts->f.stage = stage;
+	ts->f.err = errno;
 	_exit(127);
 }
 
-/* The tender child, between fork and exec. */
-static __attribute__((noreturn)) void
-tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
+/*
+ * The tender child, between clone and exec. It shares the monitor's
+ * memory (CLONE_VM) while the monitor waits (CLONE_VFORK), so it makes
+ * raw system calls for the credentials: glibc's set*id() wrappers may
+ * try to reach other threads. A failure is left in ts->f.
+ */
+static int
+tender_child(void *arg)
 {
+	struct tender_start *ts = arg;
+	const struct mon_spec *sp = ts->sp;
 	sigset_t none;
 	int sig;
 
@@ -300,54 +313,65 @@ tender_child(const struct mon_spec *sp, int out_w, int err_w, pid_t monitor)
 	setpgid(0, 0);
 	if (sp->ncpus > 0 &&
 	    sched_setaffinity(0, sizeof(sp->cpus), &sp->cpus) == -1)
-		tender_fail(err_w, STAGE_AFFINITY);
+		tender_fail(ts, STAGE_AFFINITY);
 	/* While still root: joining needs CAP_SYS_ADMIN, and moving into a
 	 * cgroup write access that the tender user does not have. */
 	if (tender_cgroups(sp) == -1)
-		tender_fail(err_w, STAGE_CGROUP);
+		tender_fail(ts, STAGE_CGROUP);
 	if (sp->netns_fd != -1 && setns(sp->netns_fd, CLONE_NEWNET) == -1)
-		tender_fail(err_w, STAGE_NETNS);
-	if (tender_fds(sp, out_w, &err_w) == -1)
-		tender_fail(err_w, STAGE_FDS);
+		tender_fail(ts, STAGE_NETNS);
+	if (tender_fds(sp, ts->out_w) == -1)
+		tender_fail(ts, STAGE_FDS);
 	if (geteuid() == 0 &&
-	    (setgroups(sp->ngroups, sp->ngroups > 0 ? sp->groups : NULL) ==
-	            -1 ||
-	        setgid(sp->gid) == -1 ||
-	        setuid(sp->uid) == -1))
-		tender_fail(err_w, STAGE_CREDS);
+	    (syscall(SYS_setgroups, sp->ngroups,
+	         sp->ngroups > 0 ? sp->groups : NULL) == -1 ||
+	        syscall(SYS_setgid, sp->gid) == -1 ||
+	        syscall(SYS_setuid, sp->uid) == -1))
+		tender_fail(ts, STAGE_CREDS);
 	/* After the uid change, which clears the parent-death signal. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
-		tender_fail(err_w, STAGE_PRIVS);
-	if (getppid() != monitor)
+		tender_fail(ts, STAGE_PRIVS);
+	if (getppid() != ts->monitor)
 		_exit(127); /* the monitor died already */
 	execve(sp->argv[0], sp->argv, sp->env);
-	tender_fail(err_w, STAGE_EXEC);
+	tender_fail(ts, STAGE_EXEC);
 }
+
+/* The child's stack: one tender per monitor, started once. */
+static char tender_stack[64 * 1024] __attribute__((aligned(16)));
 
 int
 mon_tender_start(struct mon *m, char *err, size_t errlen)
 {
-	struct tender_failure f;
-	int out[2], errp[2];
-	pid_t me = getpid();
-	ssize_t n;
+	struct tender_start ts = {.sp = &m->spec,
+	    .monitor = getpid(),
+	    .f = {.stage = -1}};
+	sigset_t all, old;
+	int out[2];
 	size_t i;
 
-	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
+	if (pipe2(out, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	ts.out_w = out[1];
 	m->started_at = time(NULL);
-	if ((m->pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	/* No signal handler may run in the child, on shared memory. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	/* Like vfork: the monitor's memory is not copied, and clone()
+	 * returns once the child exec'd or exited. */
+	m->pid = clone(tender_child, tender_stack + sizeof(tender_stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &ts);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (m->pid == -1) {
+		snprintf(err, errlen, "clone: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
 		return -1;
 	}
-	if (m->pid == 0)
-		tender_child(&m->spec, out[1], errp[1], me);
-	setpgid(m->pid, m->pid); /* so kill(-pid) works at once */
 	close(out[1]);
-	close(errp[1]);
 	for (i = 0; i < m->spec.nfds; i++)
 		close(m->spec.fds[i]);
 	if (m->spec.netns_fd != -1)
@@ -356,19 +380,15 @@ mon_tender_start(struct mon *m, char *err, size_t errlen)
 		close(m->spec.cgroup_fds[i]);
 	m->pipe_fd = out[0];
 	fcntl(m->pipe_fd, F_SETFL, O_NONBLOCK);
-	do
-		n = read(errp[0], &f, sizeof(f));
-	while (n == -1 && errno == EINTR);
-	close(errp[0]);
-	if (n != (ssize_t)sizeof(f))
+	if (ts.f.stage == -1)
 		return 0;
 	waitpid(m->pid, NULL, 0);
-	if (f.stage == STAGE_EXEC)
+	if (ts.f.stage == STAGE_EXEC)
 		snprintf(err, errlen, "cannot start %s: %s", m->spec.argv[0],
-		    strerror(f.err));
+		    strerror(ts.f.err));
 	else
 		snprintf(err, errlen, "cannot start %s: %s: %s",
-		    m->spec.argv[0], tender_stage_names[f.stage],
-		    strerror(f.err));
+		    m->spec.argv[0], tender_stage_names[ts.f.stage],
+		    strerror(ts.f.err));
 	return -1;
 }

@@ -3,8 +3,9 @@
  * device fds from unikd (MON_SPEC on fd 3), execs the tender as the tender
  * user, copies its console to a size-capped, rotated log and to every
  * connected client, forwards signals to it, reaps it and records its exit
- * status. It is never unikd's child and outlives unikd, which reconnects
- * through the per-VM listening socket named in the spec.
+ * status. unikd spawns it and it forks away at once, so it is never
+ * unikd's child and outlives unikd, which reconnects through the per-VM
+ * listening socket named in the spec.
  *
  * One poll() loop over the console pipe, the listening socket, the clients
  * and a signalfd (SIGCHLD, SIGTERM); no timers.
@@ -396,6 +397,18 @@ main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* unikd posix_spawn'd this process in a session of its own; the
+	 * monitor is its child, so it is reparented at once and is never
+	 * unikd's to reap. If the fork fails, unikd sees the spec socket
+	 * close and reports the monitor lost. */
+	switch (fork()) {
+	case -1:
+		return 1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
 	log_init("unikd-monitor", LOG_LEVEL_INFO);
 	umask(027);
 	signal(SIGHUP, SIG_IGN);
