@@ -73,7 +73,7 @@ conf_defaults(struct conf *cf)
 	cf->n_image_dirs = 2;
 	cf->log_level = LOG_LEVEL_INFO;
 	cf->monitor = conf_strdup(UNIKD_LIBEXECDIR "/unikd-monitor");
-	cf->max_vms = 4096;
+	cf->max_vms = 0;	/* from the open-file limit (host-limits.c) */
 	cf->max_block_size = (uint64_t)1 << 40;
 	cf->max_body_size = (uint64_t)16 << 20;
 	cf->max_connections = 256;

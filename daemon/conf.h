@@ -40,7 +40,7 @@ struct conf {
 	size_t n_tenders;
 
 	/* [limits] */
-	uint64_t max_vms;		/* 4096 */
+	uint64_t max_vms;		/* 0: from RLIMIT_NOFILE, at most 4096 */
 	uint64_t max_block_size;	/* bytes, 1T */
 	uint64_t max_body_size;		/* bytes, 16M */
 	uint64_t max_memory;		/* MiB a VM may ask for; default: host RAM */

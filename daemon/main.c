@@ -26,6 +26,7 @@
 #include "api-metrics.h"
 #include "block.h"
 #include "image.h"
+#include "host-limits.h"
 #include "log.h"
 #include "network.h"
 #include "service.h"
@@ -215,6 +216,8 @@ unikd_reload(struct unikd *u)
 	u->cf = fresh;
 	if (u->cf.max_memory == 0)
 		u->cf.max_memory = max_memory;
+	if (u->cf.max_vms == 0)
+		u->cf.max_vms = u->default_max_vms;
 	log_set_level(u->cf.log_level);
 	unikd_tender_groups(u);
 	unikd_probe_tenders(u);
@@ -277,6 +280,7 @@ main(int argc, char *argv[])
 	 * chmod): definitions, logs and blocks are root's alone. */
 	umask(077);
 	unikd_read_conf(&u, conf_path, check);
+	limits_raise_nofile(&u);
 	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : u.cf.log_level);
 	TAILQ_INIT(&u.vms);
 	TAILQ_INIT(&u.event_subs);
@@ -318,6 +322,7 @@ main(int argc, char *argv[])
 		fatalx("cannot serve the control API");
 	if (api_metrics_start(&u) == -1)
 		fatalx("cannot serve metrics on %s", u.cf.metrics_listen);
+	limits_settle(&u);
 	log_info("action=serve pid=%d socket=%s state_dir=%s vms=%zu",
 	    (int)getpid(), u.cf.socket, u.cf.state_dir, u.nvms);
 	/* READY=1 once the re-adopted monitors have said hello */

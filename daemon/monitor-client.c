@@ -40,13 +40,24 @@ struct monitor {
 	bool freed;       /* monitor_free() was called from a callback */
 };
 
+/* Open connections and pidfds in flight, for monitor_fds(). */
+static size_t monitor_nfds;
+
+size_t
+monitor_fds(void)
+{
+	return monitor_nfds;
+}
+
 static void
 monitor_destroy(struct monitor *m)
 {
 	if (m->ev != NULL)
 		event_free(m->ev);
-	if (m->fd != -1)
+	if (m->fd != -1) {
 		close(m->fd);
+		monitor_nfds--;
+	}
 	free(m);
 }
 
@@ -201,8 +212,10 @@ monitor_wrap(struct event_base *base, int fd, const struct monitor_cbs *cbs,
 	m->fd = fd;
 	m->cbs = *cbs;
 	m->arg = arg;
+	monitor_nfds++;
 	m->ev = event_new(base, fd, EV_READ | EV_PERSIST, monitor_read, m);
 	if (m->ev == NULL || event_add(m->ev, NULL) == -1) {
+		monitor_nfds--;
 		m->fd = -1;
 		monitor_destroy(m);
 		errno = ENOMEM;
@@ -290,6 +303,7 @@ monitor_reaped(evutil_socket_t fd, short what, void *arg)
 	while (waitpid(pid, NULL, WNOHANG) == -1 && errno == EINTR)
 		;
 	close(fd);
+	monitor_nfds--;
 }
 
 static void
@@ -301,8 +315,10 @@ monitor_reap_later(struct event_base *base, pid_t pid)
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd != -1 &&
 	    event_base_once(base, pfd, EV_READ, monitor_reaped,
-	        (void *)(intptr_t)pid, NULL) == 0)
+	        (void *)(intptr_t)pid, NULL) == 0) {
+		monitor_nfds++;
 		return;
+	}
 	/* No pidfd (old kernel) or no memory: wait here, briefly. */
 	if (pfd != -1)
 		close(pfd);

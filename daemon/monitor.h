@@ -76,6 +76,9 @@ int monitor_connect(struct event_base *, const char *socket_path,
 
 /* Asks the monitor to send sig to the tender's process group. */
 int monitor_signal(struct monitor *, int sig);
+/* The fds the monitor connections hold now, with those that still reap a
+ * monitor's first process: what the open-file budget counts. */
+size_t monitor_fds(void);
 
 /* Closes the connection (the monitor and its tender keep running). No
  * callback is called after this. */

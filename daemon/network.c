@@ -171,6 +171,8 @@ network_create(
 		goto undo;
 	}
 	network_table_insert(u, net);
+	if (net->adopted)	/* its ports are not in the counts yet */
+		network_ports_recount(u);
 	log_info("network=%s bridge=%s action=create adopted=%s nat=%s",
 	    net->name, net->bridge, net->adopted ? "yes" : "no",
 	    net->nat ? "yes" : "no");
@@ -230,6 +232,7 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 	network_table_remove(u, net);
 	if (net->problem[0] != '\0')
 		u->ndegraded--;
+	network_ports_forget(u, net);
 	network_host_unmake(u, net);
 	if (store_net_delete(u->store, net->name) == -1)
 		log_warnx("network=%s action=remove error=\"%s\"", net->name,
@@ -285,7 +288,7 @@ network_to_json(struct unikd *u, const struct network *net)
 	return o;
 }
 
-static struct network *
+struct network *
 network_find_bridge(struct unikd *u, const char *bridge)
 {
 	struct network *net;
@@ -304,6 +307,7 @@ network_link_changed(
 	struct nb_link_info li;
 	struct network *net;
 
+	network_ports_event(u, ev == NB_LINK_DEL, link);
 	/* A link appearing matters only to a degraded network (its adopted
 	 * bridge back): no lookup while none is. */
 	if (ev == NB_LINK_NEW && u->ndegraded > 0 &&
@@ -348,8 +352,10 @@ network_on_event(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_warnx("action=read-link-events error=\"%s\"", network_nb_failed(u));
 	/* The socket's buffer overflowed: a deletion may have been missed. */
-	if (errno == ENOBUFS)
+	if (errno == ENOBUFS) {
 		network_restore_all(u);
+		network_ports_recount(u);
+	}
 }
 
 struct network_load {
@@ -444,6 +450,7 @@ network_init(struct unikd *u)
 	network_host_restore(u, net);
 	/* The last NAT network may have gone in a crash. */
 	network_forward_release(u);
+	network_ports_recount(u);
 	u->nb_event = event_new(u->base, nb_event_fd(u->nb),
 	    EV_READ | EV_PERSIST, network_on_event, u);
 	if (u->nb_event == NULL || event_add(u->nb_event, NULL) == -1)
@@ -462,6 +469,7 @@ network_shutdown(struct unikd *u)
 		event_free(u->nb_event);
 		u->nb_event = NULL;
 	}
+	network_ports_free(u);
 	while ((net = TAILQ_FIRST(&u->networks)) != NULL) {
 		network_table_remove(u, net);
 		network_free(net);

@@ -37,6 +37,7 @@ struct network {
 	int64_t created_at;
 	char ipv6_gateway[64];	/* "fd00::1/64" on the bridge, or "" */
 	struct lease_map *leases;	/* used addresses (lease.c), or NULL */
+	unsigned nports;	/* links on the bridge (network-ports.c) */
 	TAILQ_ENTRY(network) entry;
 	struct network *hash_next;	/* network.c's name table */
 };
@@ -47,6 +48,8 @@ int network_init(struct unikd *);
 void network_shutdown(struct unikd *);
 
 struct network *network_find(struct unikd *, const char *name);
+/* The network whose bridge is named so, or NULL. */
+struct network *network_find_bridge(struct unikd *, const char *bridge);
 /* Counts a failed netbackend call (unikd_netlink_errors_total) and
  * returns its message, for the log line or the client's error. */
 const char *network_nb_failed(struct unikd *);
@@ -120,5 +123,22 @@ struct network_hooks {
 	 * order, as a JSON array (empty when none; NULL on ENOMEM). */
 	json_t *(*users)(struct unikd *, const struct network *);
 };
+
+/*
+ * network-ports.c: each bridge's ports, counted from one link dump and
+ * then from link notifications, so a full bridge is refused (409) before
+ * a TAP is made.
+ */
+#define NETWORK_MAX_PORTS 1023	/* the kernel's BR_MAX_PORTS less port 0 */
+struct nb_link_info;
+void network_ports_recount(struct unikd *);
+void network_ports_event(struct unikd *, bool deleted,
+    const struct nb_link_info *link);
+/* Before a network is freed. */
+void network_ports_forget(struct unikd *, const struct network *);
+void network_ports_free(struct unikd *);
+/* 409 "network X is full (1023 ports)" unless want more ports fit. */
+int network_ports_check(const struct network *, unsigned want,
+    struct uerr *e);
 
 #endif

@@ -77,6 +77,7 @@ struct unikd {
 	struct network_table *network_table;	/* name -> network, O(1) */
 	const struct network_hooks *network_hooks;	/* set by vm-net.c */
 	struct event *nb_event;		/* link notifications */
+	struct network_ports *network_ports;	/* network-ports.c */
 
 	struct vm_table *vm_table;	/* name -> vm, O(1) */
 	struct vm_net_batch *vm_net_batch;	/* vm-net-batch.c */
@@ -99,6 +100,11 @@ struct unikd {
 	/* Counters for /metrics (api-metrics.c); only ever incremented. */
 	uint64_t netlink_errors;	/* failed netlink requests */
 	uint64_t gc_removed_links;	/* leaked links deleted by the GC */
+
+	/* Open files (host-limits.c). */
+	uint64_t fd_limit;		/* RLIMIT_NOFILE in force */
+	uint64_t fd_base;		/* fds held once ready, monitors aside */
+	uint64_t default_max_vms;	/* from fd_limit: limits.max_vms unset */
 
 	int64_t started_at;
 	bool shutting_down;

@@ -34,6 +34,8 @@ int vm_problem_recheck(struct vm *, struct uerr *e);
 /* Builds the tender command once, to refuse a definition the driver
  * cannot run before anything is stored. */
 int vm_run_check(struct vm *, struct uerr *e);
+/* 503 unless a start fits in the open-file budget (host-limits.c). */
+int vm_run_fits(struct vm *, struct uerr *e);
 /* Spawns the monitor for a start; e filled on failure. */
 int vm_run_spawn(struct vm *, struct uerr *e);
 /* Connects to the monitor of a VM the store says is active. */

@@ -329,7 +329,7 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 	char alias[128], tap[NB_IFNAMSIZ];
 	uint8_t guest[6];
 	uint64_t id;
-	int attempt, fd;
+	int attempt, fd, saved;
 
 	snprintf(alias, sizeof(alias), NB_ALIAS_PREFIX "%s:%s", vm->spec.name,
 	    n->name);
@@ -365,8 +365,12 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 			    n->mac);
 			return 0;
 		}
+		saved = errno;
 		store_link_delete(u->store, tap);
-		if (errno != EEXIST)	/* EEXIST: a link of ours' name */
+		if (saved == EXFULL)	/* a port added since the count */
+			return network_ports_check(net, NETWORK_MAX_PORTS + 1,
+			    e);
+		if (saved != EEXIST)	/* EEXIST: a link of ours' name */
 			return uerr_set(e, UERR_INTERNAL,
 			    "vm '%s': nic '%s': cannot make TAP %s on bridge "
 			    "%s: %s",
@@ -377,6 +381,26 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 	    "vm '%s': nic '%s': cannot make a TAP: %s", vm->spec.name, n->name,
 	    attempt < VM_NET_TAP_ATTEMPTS ? store_errmsg(u->store)
 	                                  : "every name tried is taken");
+}
+
+int
+vm_net_ports_check(struct vm *vm, struct uerr *e)
+{
+	struct network *net;
+	unsigned want;
+	size_t i, j;
+
+	for (i = 0; i < vm->spec.nnics; i++) {
+		if ((net = network_find(vm->u, vm->spec.nics[i].network)) ==
+		    NULL)
+			continue;	/* said below */
+		for (want = 0, j = 0; j < vm->spec.nnics; j++)
+			want += strcmp(vm->spec.nics[j].network,
+			            vm->spec.nics[i].network) == 0;
+		if (network_ports_check(net, want, e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -400,6 +424,8 @@ vm_net_start_fds(struct vm *vm, int *fds, struct uerr *e)
 		return uerr_set(e, UERR_UNAVAILABLE,
 		    "vm '%s': networking is not available on this host",
 		    vm->spec.name);
+	if (vm_net_ports_check(vm, e) == -1)
+		return -1;
 	/* the VM's own TAPs still queued go first, as they did when
 	 * deleted at once; other VMs' wait for the deferred flush */
 	vm_net_batch_flush_vm(vm->u, vm->spec.name);

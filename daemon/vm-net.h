@@ -31,6 +31,9 @@ int vm_net_record(struct vm *, struct uerr *e);
 void vm_net_unlease(struct vm *);
 /* A create that was stored: the MACs join the host's set. */
 void vm_net_added(struct vm *);
+/* 409 "network X is full (1023 ports)" when a bridge has no room for
+ * the VM's NICs on it: checked before any TAP is made. */
+int vm_net_ports_check(struct vm *, struct uerr *e);
 
 /* Start, before the monitor is spawned: one TAP per NIC. On failure the
  * TAPs made so far are gone again and e says why. */

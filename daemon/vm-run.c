@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "block.h"
+#include "host-limits.h"
 #include "image-open.h"
 #include "log.h"
 #include "monitor.h"
@@ -179,6 +180,18 @@ vm_run_blocks(struct vm *vm, struct tender_cmd *cmd, struct uerr *e)
 	return 0;
 }
 
+/*
+ * 503 when the start would not fit in the open-file budget: while it
+ * runs it holds the image, the TAPs, the blocks, a control socket and a
+ * QMP connection, the spawn socketpair and the reaping pidfd.
+ */
+int
+vm_run_fits(struct vm *vm, struct uerr *e)
+{
+	return limits_fds_check(vm->u, vm->spec.name,
+	    vm->spec.nnics + vm->spec.nblocks + 6, e);
+}
+
 int
 vm_run_spawn(struct vm *vm, struct uerr *e)
 {
@@ -196,7 +209,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 
 	if (vm_problem_recheck(vm, e) == -1)
 		return -1;
-	if (vm_run_tender(vm, &d, &t, e) == -1)
+	if (vm_run_tender(vm, &d, &t, e) == -1 || vm_run_fits(vm, e) == -1)
 		return -1;
 	/* the image against the devices, before any TAP is made */
 	if ((image_fd = vm_run_image(vm, e)) == -1)
@@ -259,8 +272,14 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	for (i = 0; i < ncg; i++)
 		close(cg_fds[i]);
 	if (rc == -1) {
-		uerr_set(e, UERR_INTERNAL, "vm '%s': cannot start its monitor: %s",
-		    vm->spec.name, err);
+		if (errno == EMFILE || errno == ENFILE)
+			uerr_set(e, UERR_UNAVAILABLE,
+			    "vm '%s': host limit: open files (%s)",
+			    vm->spec.name, err);
+		else
+			uerr_set(e, UERR_INTERNAL,
+			    "vm '%s': cannot start its monitor: %s",
+			    vm->spec.name, err);
 		goto fail;
 	}
 	tender_cmd_free(&cmd);

@@ -264,6 +264,10 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 		    vm->spec.name, u->nvms);
 		goto fail;
 	}
+	/* A create that also starts is refused whole when it cannot run. */
+	if (start && (vm_run_fits(vm, e) == -1 ||
+	                 vm_net_ports_check(vm, e) == -1))
+		goto fail;
 	if (vm_net_check(vm, e) == -1)
 		goto fail;
 	vm->created_at = time(NULL);

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -303,6 +305,7 @@ tender_child(void *arg)
 {
 	struct tender_start *ts = arg;
 	const struct mon_spec *sp = ts->sp;
+	struct rlimit rl;
 	sigset_t none;
 	int sig;
 
@@ -322,6 +325,13 @@ tender_child(void *arg)
 		tender_fail(ts, STAGE_NETNS);
 	if (tender_fds(sp, ts->out_w) == -1)
 		tender_fail(ts, STAGE_FDS);
+	/* unikd raised its open-file limit, and so the monitor's; the
+	 * tender gets the customary soft limit (select() needs fds below
+	 * FD_SETSIZE). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > FD_SETSIZE) {
+		rl.rlim_cur = FD_SETSIZE;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (geteuid() == 0 &&
 	    (syscall(SYS_setgroups, sp->ngroups,
 	         sp->ngroups > 0 ? sp->groups : NULL) == -1 ||

@@ -299,6 +299,8 @@ link_field() {
 # UNIKD_NSENTER=1 it is `nsenter --net` instead, which leaves /sys (and
 # the cgroup hierarchies under it) as they are, where `ip netns exec`
 # mounts a /sys of its own.
+# UNIKD_WRAP (words) runs before unikd and must exec it, e.g.
+# "prlimit --nofile=128 --".
 start_unikd() {
 	local i enter=()
 	echo "=== start unikd $(date +%T.%N)" >>"$T/unikd.log"
@@ -309,7 +311,8 @@ start_unikd() {
 	fi
 	${UNIKD_MOUNT_TUN:+unshare -m --propagation private sh -c \
 	    'mount --bind "$0" /dev/net/tun && exec "$@"' "$UNIKD_MOUNT_TUN"} \
-	"${enter[@]}" "$top_builddir/unikd" -d -f "$CONF" >>"$T/unikd.log" 2>&1 &
+	"${enter[@]}" ${UNIKD_WRAP:-} "$top_builddir/unikd" -d -f "$CONF" \
+	    >>"$T/unikd.log" 2>&1 &
 	UNIKD_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		uk info >/dev/null 2>&1 && return 0

@@ -126,7 +126,7 @@ test_defaults(void **state)
 	assert_true(cf.monitor[0] == '/');
 	assert_int_equal(cf.n_tenders, 0);
 	assert_null(conf_tender_find(&cf, "solo5-spt"));
-	assert_int_equal(cf.max_vms, 4096);
+	assert_int_equal(cf.max_vms, 0);	/* from the open-file limit */
 	assert_int_equal(cf.max_block_size, (uint64_t)1 << 40);
 	assert_int_equal(cf.max_body_size, 16 << 20);
 	assert_int_equal(cf.max_memory, 0);
@@ -417,7 +417,7 @@ test_every_problem(void **state)
 	assert_string_equal(r.cf.socket, "/run/unikd/unikd.sock");
 	assert_string_equal(r.cf.run_dir, "/run/unikd");
 	assert_int_equal(r.cf.n_image_dirs, 2);
-	assert_int_equal(r.cf.max_vms, 4096);
+	assert_int_equal(r.cf.max_vms, 0);
 	assert_int_equal(r.cf.log_level, LOG_LEVEL_INFO);
 	assert_null(conf_tender_find(&r.cf, "bhyve"));
 	result_free(&r);
