@@ -46,17 +46,6 @@ spec_device_name_valid(const char *name)
 	return true;
 }
 
-static const char *
-spec_block_string(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
 static int
 spec_block_parse(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 {
@@ -74,8 +63,8 @@ spec_block_parse(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 			return uerr_set(e, UERR_INVALID,
 			    "unknown field 'blocks[%zu].%s'", i, key);
 	}
-	name = spec_block_string(o, "name");
-	block = spec_block_string(o, "block");
+	name = vm_spec_string(json_object_get(o, "name"));
+	block = vm_spec_string(json_object_get(o, "block"));
 	if (name == NULL || !spec_device_name_valid(name))
 		return uerr_set(e, UERR_INVALID,
 		    "field 'blocks[%zu].name': must be the device name of the "

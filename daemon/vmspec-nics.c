@@ -53,20 +53,10 @@ nic_mac_parse(const char *s, unsigned char mac[6])
 	return 0;
 }
 
-/* A JSON string without NUL bytes, or NULL. */
-static const char *
-nic_string(const json_t *v)
-{
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
 static int
 nic_parse_mac(struct vm_nic *n, size_t i, const json_t *v, struct uerr *e)
 {
-	const char *s = nic_string(v);
+	const char *s = vm_spec_string(v);
 	unsigned char mac[6];
 
 	if (s == NULL || nic_mac_parse(s, mac) == -1)
@@ -94,7 +84,7 @@ nic_parse_mac(struct vm_nic *n, size_t i, const json_t *v, struct uerr *e)
 static int
 nic_parse_ip(struct vm_nic *n, size_t i, const json_t *v, struct uerr *e)
 {
-	const char *s = nic_string(v);
+	const char *s = vm_spec_string(v);
 	struct in_addr a;
 
 	if (s == NULL || inet_pton(AF_INET, s, &a) != 1)
@@ -129,8 +119,8 @@ nic_link_valid(const char *name)
 static int
 nic_parse_netns(struct vm_nic *n, size_t i, const json_t *o, struct uerr *e)
 {
-	const char *ns = nic_string(json_object_get(o, "netns"));
-	const char *link = nic_string(json_object_get(o, "link"));
+	const char *ns = vm_spec_string(json_object_get(o, "netns"));
+	const char *link = vm_spec_string(json_object_get(o, "link"));
 
 	if (json_object_get(o, "network") != NULL)
 		return uerr_set(e, UERR_INVALID,
@@ -192,7 +182,7 @@ nic_parse_one(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 			return uerr_set(e, UERR_INVALID,
 			    "unknown field 'nics[%zu].%s'", i, key);
 	}
-	name = nic_string(json_object_get(o, "name"));
+	name = vm_spec_string(json_object_get(o, "name"));
 	if (name == NULL || !nic_name_valid(name))
 		return uerr_set(e, UERR_INVALID,
 		    "field 'nics[%zu].name': must be the device name of the "
@@ -207,7 +197,7 @@ nic_parse_one(struct vm_spec *s, size_t i, const json_t *o, struct uerr *e)
 	if (json_object_get(o, "netns") != NULL ||
 	    json_object_get(o, "link") != NULL)
 		return nic_parse_netns(n, i, o, e);
-	net = nic_string(json_object_get(o, "network"));
+	net = vm_spec_string(json_object_get(o, "network"));
 	if (net == NULL || net[0] == '\0' || strlen(net) >= sizeof(n->network))
 		return uerr_set(e, UERR_INVALID,
 		    "field 'nics[%zu].network': must be a network's name "

@@ -49,21 +49,11 @@ vm_name_valid(const char *name)
 	return true;
 }
 
-/* A JSON string without NUL bytes, or NULL. */
-static const char *
-spec_string(const json_t *v)
-{
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
 static int
 spec_name(
     struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
 {
-	const char *name = spec_string(v);
+	const char *name = vm_spec_string(v);
 
 	(void)cf;
 	if (name == NULL)
@@ -85,7 +75,7 @@ spec_tender(
 {
 	(void)s;
 	(void)cf;
-	if (spec_string(v) == NULL)
+	if (vm_spec_string(v) == NULL)
 		return uerr_set(
 		    e, UERR_INVALID, "field 'tender': must be a string");
 	return 0;
@@ -96,7 +86,7 @@ static int
 spec_image(
     struct vm_spec *s, const json_t *v, const struct conf *cf, struct uerr *e)
 {
-	const char *image = spec_string(v);
+	const char *image = vm_spec_string(v);
 
 	(void)s;
 	(void)cf;
@@ -210,7 +200,7 @@ spec_args(
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
 	json_array_foreach(v, i, a)
 	{
-		if ((arg = spec_string(a)) == NULL)
+		if ((arg = vm_spec_string(a)) == NULL)
 			return uerr_set(e, UERR_INVALID,
 			    "field 'args[%zu]': must be a string without NUL "
 			    "bytes",
@@ -283,7 +273,7 @@ spec_restart(
 	if ((policy = json_object_get(v, "policy")) == NULL)
 		return uerr_set(
 		    e, UERR_INVALID, "field 'restart.policy' is required");
-	if (restart_kind_parse(spec_string(policy), &p->kind) == -1)
+	if (restart_kind_parse(vm_spec_string(policy), &p->kind) == -1)
 		return uerr_set(e, UERR_INVALID,
 		    "field 'restart.policy': must be one of no, on-failure, "
 		    "always");

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "restart.h"
 
@@ -105,6 +106,17 @@ int vm_spec_load(struct vm_spec *s, const json_t *def, const struct conf *cf,
     struct uerr *problem);
 json_t *vm_spec_to_json(const struct vm_spec *s);
 void vm_spec_free(struct vm_spec *s);
+/* The value of a JSON string without NUL bytes, or NULL (the shape every
+ * string field of a definition must have). Inline: vmspec-nics.c is also
+ * linked without vmspec.c. */
+static inline const char *
+vm_spec_string(const json_t *v)
+{
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}
 
 /* vmspec-host.c: the second pass of vm_spec_from_json(), on a spec whose
  * shape is checked: tender, image, memory, CPUs, blocks (422). */
