@@ -216,6 +216,20 @@ vm_net_check_args(struct vm *vm, struct uerr *e)
 	return rc;
 }
 
+/* The network NIC i is on: a 422 naming the field when there is none. */
+static struct network *
+vm_net_network(struct vm *vm, size_t i, struct uerr *e)
+{
+	const char *name = vm->spec.nics[i].network;
+	struct network *net = network_find(vm->u, name);
+
+	if (net == NULL)
+		uerr_set(e, UERR_UNPROCESSABLE,
+		    "field 'nics[%zu].network': network '%s' does not exist", i,
+		    name);
+	return net;
+}
+
 int
 vm_net_check(struct vm *vm, struct uerr *e)
 {
@@ -230,11 +244,8 @@ vm_net_check(struct vm *vm, struct uerr *e)
 				return -1;
 			continue;
 		}
-		if ((net = network_find(vm->u, n->network)) == NULL)
-			return uerr_set(e, UERR_UNPROCESSABLE,
-			    "field 'nics[%zu].network': network '%s' does not "
-			    "exist",
-			    i, n->network);
+		if ((net = vm_net_network(vm, i, e)) == NULL)
+			return -1;
 		if (n->ip[0] != '\0' && !net->has_subnet)
 			return uerr_set(e, UERR_UNPROCESSABLE,
 			    "field 'nics[%zu].ip': network '%s' has no subnet "
@@ -262,11 +273,8 @@ vm_net_lease(struct vm *vm, struct uerr *e)
 		n = &vm->spec.nics[i];
 		if (n->netns[0] != '\0')	/* the link has its address */
 			continue;
-		if ((net = network_find(vm->u, n->network)) == NULL)
-			return uerr_set(e, UERR_UNPROCESSABLE,
-			    "field 'nics[%zu].network': network '%s' does not "
-			    "exist",
-			    i, n->network);
+		if ((net = vm_net_network(vm, i, e)) == NULL)
+			return -1;
 		if (net->has_subnet) {
 			want = 0;
 			if (n->ip[0] != '\0' && nb_ip4_parse(n->ip, &want) == -1)
