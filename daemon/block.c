@@ -326,7 +326,9 @@ block_create(struct unikd *u, const char *name, uint64_t size, json_t **out,
 		return -1;
 	fault_point("block-create-intent");
 	block_path(u, name, path, sizeof(path));
-	if (bb_block_create(path, size, u->tender_uid, u->tender_gid) == -1) {
+	/* With a uid per VM a block is root's until a VM runs with it. */
+	if (bb_block_create(path, size, u->vm_uids != NULL ? 0 : u->tender_uid,
+	    u->vm_uids != NULL ? 0 : u->tender_gid) == -1) {
 		if (errno == EEXIST)
 			uerr_set(e, UERR_CONFLICT,
 			    "block '%s': %s exists already (not made by "
@@ -450,14 +452,23 @@ block_lock_vm(struct unikd *u, const struct vm *vm, int *fds,
 {
 	const char *name;
 	char path[4096];
+	uid_t uid;
+	gid_t gid;
 	size_t i;
 
+	vm_uid_creds(vm, &uid, &gid);
 	for (i = 0; i < vm->spec.nblocks; i++) {
 		name = vm->spec.blocks[i].block;
 		block_path(u, name, path, sizeof(path));
-		if (bb_block_lock(path, &fds[i]) == 0)
-			continue;
-		if (errno == EBUSY)
+		if (bb_block_lock(path, &fds[i]) == 0) {
+			/* The file (0600) is its tender's: Firecracker reopens
+			 * it through /dev/fd/N, and no other VM's tender may. */
+			if (fchown(fds[i], uid, gid) == 0)
+				continue;
+			uerr_set(e, UERR_INTERNAL, "vm '%s': block '%s': "
+			    "chown: %s", vm->spec.name, name, strerror(errno));
+			close(fds[i]);
+		} else if (errno == EBUSY)
 			block_busy(u, name, vm, e);
 		else if (errno == ENOENT)
 			uerr_set(e, UERR_UNPROCESSABLE,

@@ -43,6 +43,7 @@ enum conf_kind {
 	CONF_SIZE, /* bytes, with an optional K/M/G/T suffix, >= min */
 	CONF_MIB,  /* MiB, or a size with a suffix in whole MiB */
 	CONF_BOOL, /* true/false, yes/no, on/off, 1/0 */
+	CONF_UIDS, /* FIRST-LAST, two uint32_t from off */
 };
 
 struct conf_key {
@@ -64,6 +65,8 @@ static const struct conf_key conf_keys[] = {
     {"unikd", "tender_user", CONF_STR, OFF(tender_user), 0, 0},
     {"unikd", "tender_group", CONF_STR, OFF(tender_group), 0, 0},
     {"unikd", "allow_root_tender", CONF_BOOL, OFF(allow_root_tender), 0, 0},
+    {"unikd", "tender_uids", CONF_UIDS, OFF(tender_uid_first), 1,
+        INT32_MAX - 1},
     {"unikd", "image_dirs", CONF_DIRS, OFF(image_dirs), 0, PATH_MAX - 1},
     {"unikd", "log_level", CONF_LOGLEVEL, OFF(log_level), 0, 0},
     {"unikd", "monitor", CONF_PATH, OFF(monitor), 0, PATH_MAX - 1},
@@ -314,6 +317,37 @@ conf_parse_bool(const char *value)
 	return -1;
 }
 
+/* "FIRST-LAST": uids in [min, max], at most CONF_TENDER_UIDS_MAX. */
+static void
+conf_set_uids(struct conf_parse *p, const struct conf_key *k,
+    const char *what, const char *value)
+{
+	uint32_t *slot = (uint32_t *)(void *)((char *)p->cf + k->off);
+	const char *dash = strchr(value, '-');
+	uint64_t first, last;
+	char head[32];
+
+	if (dash == NULL || (size_t)(dash - value) >= sizeof(head))
+		goto bad;
+	snprintf(head, sizeof(head), "%.*s", (int)(dash - value), value);
+	if (conf_parse_uint(head, &first) == -1 ||
+	    conf_parse_uint(dash + 1, &last) == -1 || first < k->min ||
+	    last > k->max || first > last)
+		goto bad;
+	if (last - first + 1 > CONF_TENDER_UIDS_MAX) {
+		conf_problem(p, "%s: '%s' spans more than %u uids", what,
+		    value, CONF_TENDER_UIDS_MAX);
+		return;
+	}
+	slot[0] = (uint32_t)first;
+	slot[1] = (uint32_t)last;
+	return;
+bad:
+	conf_problem(p, "%s: expected FIRST-LAST, uids from %llu to %llu with "
+	    "FIRST <= LAST, got '%s'", what, (unsigned long long)k->min,
+	    (unsigned long long)k->max, value);
+}
+
 static void
 conf_set(struct conf_parse *p, const struct conf_key *k, const char *value)
 {
@@ -349,6 +383,9 @@ conf_set(struct conf_parse *p, const struct conf_key *k, const char *value)
 			    what, value);
 		else
 			p->cf->log_level = level;
+		break;
+	case CONF_UIDS:
+		conf_set_uids(p, k, what, value);
 		break;
 	case CONF_BOOL:
 		if ((b = conf_parse_bool(value)) == -1)

@@ -30,6 +30,9 @@ struct conf {
 	char *tender_user;	/* unikd-tender */
 	char *tender_group;	/* unikd-tender */
 	bool allow_root_tender;	/* tender_user/group may be root; false */
+	/* tender_uids = FIRST-LAST: one uid (and gid) per VM from it;
+	 * 0-0 (unset): every tender runs as tender_user */
+	uint32_t tender_uid_first, tender_uid_last;
 	char *image_dirs[CONF_MAX_IMAGE_DIRS];	/* absolute, no trailing / */
 	size_t n_image_dirs;
 	int log_level;		/* LOG_LEVEL_* from log.h */
@@ -67,6 +70,8 @@ struct conf {
 
 /* Room for "/vm/" + a 63-byte name + ".sock" inside sun_path[108]. */
 #define CONF_RUN_DIR_MAX 35
+/* The most uids tender_uids may span (a bitmap of 128 KiB). */
+#define CONF_TENDER_UIDS_MAX (1u << 20)
 
 /* Fills cf with the built-in defaults (every pointer owned by cf). */
 void conf_defaults(struct conf *cf);

@@ -94,6 +94,7 @@ unikd_resolve_ids(struct unikd *u, FILE *errf)
 		    "allow it)\n", u->cf.tender_group);
 		problems++;
 	}
+	problems += vm_uid_range_check(&u->cf, errf);
 	if ((gr = getgrnam(u->cf.admin_group)) == NULL) {
 		fprintf(errf, "unikd.admin_group: no such group '%s'\n",
 		    u->cf.admin_group);
@@ -212,6 +213,13 @@ unikd_reload(struct unikd *u)
 	    &u->cf.tender_user);
 	unikd_keep("unikd.tender_group", &fresh.tender_group,
 	    &u->cf.tender_group);
+	if (fresh.tender_uid_first != u->cf.tender_uid_first ||
+	    fresh.tender_uid_last != u->cf.tender_uid_last) {
+		log_warnx("reload: unikd.tender_uids changed; it takes effect "
+		    "at restart");
+		fresh.tender_uid_first = u->cf.tender_uid_first;
+		fresh.tender_uid_last = u->cf.tender_uid_last;
+	}
 	conf_free(&u->cf);
 	u->cf = fresh;
 	if (u->cf.max_memory == 0)

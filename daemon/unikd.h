@@ -94,6 +94,7 @@ struct unikd {
 	gid_t tender_groups[UNIKD_TENDER_GROUPS_MAX];	/* supplementary */
 	size_t ntender_groups;
 	gid_t admin_gid;
+	struct vm_uid_map *vm_uids;	/* tender_uids taken (vm-uid.c) */
 
 	TAILQ_HEAD(, unikd_event_sub) event_subs;
 

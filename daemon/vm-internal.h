@@ -30,6 +30,16 @@ int vm_problem_load(struct vm *, const struct store_vm_row *row,
  * none (any more), else -1 with e saying why (422). */
 int vm_problem_recheck(struct vm *, struct uerr *e);
 
+/* vm-uid.c */
+int vm_uid_init(struct unikd *);
+void vm_uid_free(struct unikd *);
+/* Marks the uid a loaded VM holds. */
+void vm_uid_mark(struct vm *);
+/* Gives the VM a free uid of the range unless it holds one (409 when
+ * none is free); with no range, makes it a tender_user VM. */
+int vm_uid_take(struct vm *, struct uerr *e);
+void vm_uid_release(struct vm *);
+
 /* vm-run.c */
 /* Builds the tender command once, to refuse a definition the driver
  * cannot run before anything is stored. */

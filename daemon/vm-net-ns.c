@@ -204,8 +204,7 @@ vm_net_ns_make(struct vm *vm, size_t i, struct nb *nb,
 	snprintf(alias, sizeof(alias), NB_ALIAS_PREFIX "%s:%s", vm->spec.name,
 	    n->name);
 	p.alias = alias;
-	p.uid = u->tender_uid;
-	p.gid = u->tender_gid;
+	vm_uid_creds(vm, &p.uid, &p.gid);	/* TUNSETOWNER */
 	p.mtu = ifc.link.mtu;
 	p.peer = n->link;
 	p.persist = fdp == NULL;

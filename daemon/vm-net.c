@@ -345,8 +345,7 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 		return uerr_set(e, UERR_INTERNAL, "vm '%s': nic '%s': bad MAC",
 		    vm->spec.name, n->name);
 	p.alias = alias;
-	p.uid = u->tender_uid;
-	p.gid = u->tender_gid;
+	vm_uid_creds(vm, &p.uid, &p.gid);	/* TUNSETOWNER */
 	p.mtu = net->mtu;
 	p.bridge = net->bridge;
 	p.isolated = net->isolated;

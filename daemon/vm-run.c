@@ -192,6 +192,34 @@ vm_run_fits(struct vm *vm, struct uerr *e)
 	    vm->spec.nnics + vm->spec.nblocks + 6, e);
 }
 
+/* The tender's uid from tender_uids: one is taken at the first start of
+ * a VM made without (or since the range changed), and kept. */
+static int
+vm_run_uid(struct vm *vm, struct uerr *e)
+{
+	uint32_t had = vm->uid;
+
+	if (vm_uid_take(vm, e) == -1)
+		return -1;
+	if (vm->uid != had)
+		vm_save(vm);
+	return 0;
+}
+
+/* tender_user's supplementary groups (kvm...), but with a uid per VM
+ * not tender_group: tenders share nothing by group. */
+static size_t
+vm_run_groups(const struct vm *vm, gid_t *out)
+{
+	const struct unikd *u = vm->u;
+	size_t i, n = 0;
+
+	for (i = 0; i < u->ntender_groups; i++)
+		if (vm->uid == 0 || u->tender_groups[i] != u->tender_gid)
+			out[n++] = u->tender_groups[i];
+	return n;
+}
+
 int
 vm_run_spawn(struct vm *vm, struct uerr *e)
 {
@@ -201,15 +229,16 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	struct tender_cmd cmd = {0};
 	struct monitor_spec ms = {0};
 	char sock[4096], exitp[4096], console[4096], err[512];
+	gid_t groups[UNIKD_TENDER_GROUPS_MAX];
 	static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char *env[] = {env_path, NULL};
 	int nic_fds[VM_MAX_NICS], cg_fds[VM_CGROUP_MAX_FDS];
 	size_t i, ncg = 0;
 	int rc, image_fd;
 
-	if (vm_problem_recheck(vm, e) == -1)
-		return -1;
-	if (vm_run_tender(vm, &d, &t, e) == -1 || vm_run_fits(vm, e) == -1)
+	if (vm_problem_recheck(vm, e) == -1 ||
+	    vm_run_tender(vm, &d, &t, e) == -1 || vm_run_fits(vm, e) == -1 ||
+	    vm_run_uid(vm, e) == -1)
 		return -1;
 	/* the image against the devices, before any TAP is made */
 	if ((image_fd = vm_run_image(vm, e)) == -1)
@@ -247,10 +276,9 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	ms.fds = cmd.fds;
 	ms.fd_targets = cmd.fd_targets;
 	ms.nfds = cmd.nfds;
-	ms.uid = u->tender_uid;
-	ms.gid = u->tender_gid;
-	ms.groups = u->tender_groups;
-	ms.ngroups = u->ntender_groups;
+	vm_uid_creds(vm, &ms.uid, &ms.gid);
+	ms.ngroups = vm_run_groups(vm, groups);
+	ms.groups = groups;
 	ms.cpus = vm->spec.cpus;
 	ms.ncpus = vm->spec.ncpus;
 	ms.console = console;

@@ -202,6 +202,7 @@ vm_runtime(const struct vm *vm, struct store_vm_runtime *rt)
 	rt->finished_at = vm->finished_at;
 	rt->restart_at = vm->restart_at;
 	rt->streak = vm->streak;
+	rt->uid = vm->uid;
 }
 
 void
@@ -268,7 +269,7 @@ vm_create(struct unikd *u, const json_t *def, bool start, struct vm **out,
 	if (start && (vm_run_fits(vm, e) == -1 ||
 	                 vm_net_ports_check(vm, e) == -1))
 		goto fail;
-	if (vm_net_check(vm, e) == -1)
+	if (vm_net_check(vm, e) == -1 || vm_uid_take(vm, e) == -1)
 		goto fail;
 	vm->created_at = time(NULL);
 	vm->state = VM_CREATED;
@@ -316,6 +317,7 @@ rollback:
 	vm_net_unlease(vm);	/* in the transaction: memory and rows */
 	store_rollback(u->store);
 fail:
+	vm_uid_release(vm);
 	vm_free(vm);
 	return -1;
 }
@@ -448,6 +450,7 @@ vm_remove(struct vm *vm, bool force, struct uerr *e)
 	vm_run_detach(vm, true);
 	vm_net_remove(vm);
 	vm_console_remove(vm);
+	vm_uid_release(vm);
 	snprintf(name, sizeof(name), "%s", vm->spec.name);
 	vm_table_remove(u, vm);
 	log_info("vm=%s action=remove", name);
@@ -477,6 +480,8 @@ vm_exit_json(const struct vm *vm)
 json_t *
 vm_to_json(const struct vm *vm)
 {
+	uid_t uid;
+	gid_t gid;
 	static const char *const exit_keys[] = {"exit_status", "exit_reason",
 	    "tender_status", "finished_at"};
 	char path[4096];
@@ -505,6 +510,8 @@ vm_to_json(const struct vm *vm)
 	json_object_set_new(o, "started_at", unikd_json_time(vm->started_at));
 	json_object_set_new(o, "console", json_string(path));
 	json_object_set_new(o, "nics", vm_net_json(vm));
+	vm_uid_creds(vm, &uid, &gid);
+	json_object_set_new(o, "uid", json_integer(uid));
 	json_object_set_new(o, "problem",
 	    vm->problem[0] != '\0' ? json_string(vm->problem) : json_null());
 	return o;
@@ -541,6 +548,8 @@ vm_load_row(void *arg, const struct store_vm_row *row)
 	vm->started_at = row->rt.started_at;
 	vm->finished_at = row->rt.finished_at;
 	vm->streak = (unsigned)row->rt.streak;
+	vm->uid = (uint32_t)row->rt.uid;
+	vm_uid_mark(vm);
 	/* only an exited VM waits for a restart */
 	if (vm->state == VM_EXITED)
 		vm->restart_at = row->rt.restart_at;
@@ -554,7 +563,8 @@ vm_init(struct unikd *u, bool boot)
 	struct vm *vm, *next;
 	struct uerr err;
 
-	if ((u->vm_table = calloc(1, sizeof(*u->vm_table))) == NULL)
+	if ((u->vm_table = calloc(1, sizeof(*u->vm_table))) == NULL ||
+	    vm_uid_init(u) == -1)
 		return -1;
 	if (store_vm_foreach(u->store, vm_load_row, u) != 0) {
 		log_warnx("loading VMs: %s", store_errmsg(u->store));
@@ -595,4 +605,5 @@ vm_shutdown(struct unikd *u)
 	u->vm_table = NULL;
 	vm_net_shutdown(u);
 	vm_cgroup_free(u);
+	vm_uid_free(u);
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 
@@ -73,6 +74,7 @@ struct vm {
 	char problem[256];
 	json_t *def;
 	bool spec_unread;	/* not even its shape: only the name is known */
+	uint32_t uid;		/* its own from tender_uids; 0: tender_user */
 
 	struct unikd *u;
 	struct monitor *monitor;
@@ -97,6 +99,12 @@ int vm_init(struct unikd *, bool boot);
 void vm_shutdown(struct unikd *);	/* frees memory; VMs keep running */
 
 struct vm *vm_find(struct unikd *, const char *name);
+
+/* vm-uid.c: one uid per VM from tender_uids. The number of problems
+ * with the range (an account or group in it), reported on errf. */
+int vm_uid_range_check(const struct conf *, FILE *errf);
+/* The uid and gid the VM's tender runs as (and owns its devices). */
+void vm_uid_creds(const struct vm *, uid_t *uid, gid_t *gid);
 
 /* Creates (and with start, starts) a VM from a JSON definition. */
 int vm_create(struct unikd *, const json_t *def, bool start, struct vm **out,

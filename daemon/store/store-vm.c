@@ -14,18 +14,19 @@
 #define VM_RT_COLS                                                             \
 	"state, pid, monitor_pid, exit_status, exit_reason,"                   \
 	" restarts, created_at, started_at, finished_at, restart_at,"          \
-	" streak, tender_status"
+	" streak, tender_status, uid"
 
 const char *const store_vm_sql[ST_VM_STMTS] = {
     [ST_VM_INSERT] = "INSERT INTO vms (name, spec, " VM_RT_COLS ")"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                     " ?12, ?13, ?14)",
+                     " ?12, ?13, ?14, ?15)",
     [ST_VM_SPEC] = "UPDATE vms SET spec = ?2 WHERE name = ?1",
     [ST_VM_RUNTIME] = "UPDATE vms SET state = ?3, pid = ?4,"
                       " monitor_pid = ?5, exit_status = ?6, exit_reason = ?7,"
                       " restarts = ?8, created_at = ?9, started_at = ?10,"
                       " finished_at = ?11, restart_at = ?12,"
-                      " streak = ?13, tender_status = ?14 WHERE name = ?1",
+                      " streak = ?13, tender_status = ?14, uid = ?15"
+                      " WHERE name = ?1",
     [ST_VM_DELETE] = "DELETE FROM vms WHERE name = ?1",
     [ST_VM_LIST] = "SELECT name, spec, " VM_RT_COLS " FROM vms ORDER BY name",
     [ST_VM_COUNT] = "SELECT count(*) FROM vms",
@@ -48,7 +49,7 @@ store_column_opt(sqlite3_stmt *st, int i, int64_t none)
 	return sqlite3_column_int64(st, i);
 }
 
-/* Binds a runtime as parameters 3..14 (VM_RT_COLS). */
+/* Binds a runtime as parameters 3..15 (VM_RT_COLS). */
 static int
 store_bind_runtime(sqlite3_stmt *st, const struct store_vm_runtime *rt)
 {
@@ -66,6 +67,7 @@ store_bind_runtime(sqlite3_stmt *st, const struct store_vm_runtime *rt)
 	rc |= store_bind_opt(st, 12, rt->restart_at, 0);
 	rc |= sqlite3_bind_int64(st, 13, rt->streak);
 	rc |= store_bind_opt(st, 14, rt->tender_status, -1);
+	rc |= store_bind_opt(st, 15, rt->uid, 0);
 	return rc;
 }
 
@@ -85,6 +87,7 @@ store_column_runtime(sqlite3_stmt *st, int first, struct store_vm_runtime *rt)
 	rt->restart_at = store_column_opt(st, first + 9, 0);
 	rt->streak = store_column_opt(st, first + 10, 0);
 	rt->tender_status = (int)store_column_opt(st, first + 11, -1);
+	rt->uid = store_column_opt(st, first + 12, 0);
 }
 
 int

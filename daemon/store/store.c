@@ -68,6 +68,8 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE links ADD COLUMN netns_dev INTEGER;"
     "ALTER TABLE links ADD COLUMN netns_ino INTEGER;"
     "ALTER TABLE links ADD COLUMN peer TEXT;",
+    /* 7: the uid of its own a VM's tender runs as (vm-uid.c). */
+    "ALTER TABLE vms ADD COLUMN uid INTEGER;",
 };
 
 static const char *const store_sql[ST_TX_STMTS] = {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -31,6 +31,7 @@ struct store_vm_runtime {
 	int64_t finished_at;	/* 0 when never */
 	int64_t restart_at;	/* unix ms of a pending restart, 0 when none */
 	int64_t streak;		/* restarts in the current crash streak */
+	int64_t uid;		/* the VM's own tender uid; 0 when none */
 };
 
 /* One row of the vms table as read back. Strings live until the callback returns. */

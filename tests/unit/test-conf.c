@@ -118,6 +118,7 @@ test_defaults(void **state)
 	assert_string_equal(cf.tender_user, "unikd-tender");
 	assert_string_equal(cf.tender_group, "unikd-tender");
 	assert_false(cf.allow_root_tender);
+	assert_int_equal(cf.tender_uid_first, 0);
 	assert_int_equal(cf.n_image_dirs, 2);
 	assert_string_equal(cf.image_dirs[0], "/var/lib/unikd/images");
 	assert_string_equal(cf.image_dirs[1], "/srv/unikernels");
@@ -231,6 +232,7 @@ test_every_key(void **state)
 	    "tender_user : nobody\n"
 	    "tender_group = nogroup\n"
 	    "allow_root_tender = Yes\n"
+	    "tender_uids = 100000-165535\n"
 	    "image_dirs = /a/:/b//c/::/d\n"
 	    "log_level = debug\n"
 	    "monitor = /opt/unikd/unikd-monitor\n"
@@ -263,6 +265,8 @@ test_every_key(void **state)
 	assert_string_equal(r.cf.tender_user, "nobody");
 	assert_string_equal(r.cf.tender_group, "nogroup");
 	assert_true(r.cf.allow_root_tender);
+	assert_int_equal(r.cf.tender_uid_first, 100000);
+	assert_int_equal(r.cf.tender_uid_last, 165535);
 	assert_int_equal(r.cf.n_image_dirs, 3);
 	assert_string_equal(r.cf.image_dirs[0], "/a");
 	assert_string_equal(r.cf.image_dirs[1], "/b//c");

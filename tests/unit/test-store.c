@@ -256,13 +256,16 @@ test_migrate_v2_with_rows(void **state)
 	    "ALTER TABLE links DROP COLUMN netns_dev;"
 	    "ALTER TABLE links DROP COLUMN netns_ino;"
 	    "ALTER TABLE links DROP COLUMN peer;"
+	    "ALTER TABLE vms DROP COLUMN uid;"
 	    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 	assert_peek(f->path, "SELECT count(*) FROM pragma_table_info('vms')"
 	    " WHERE name IN ('restart_at', 'streak')", "0");
 	open_ok(f);
 	assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
 	assert_peek(f->path, "SELECT value FROM meta WHERE"
-	    " key = 'schema_version'", "6");
+	    " key = 'schema_version'", "7");
+	/* schema 7: a VM of an older unikd has no uid of its own */
+	assert_peek(f->path, "SELECT uid IS NULL FROM vms", "1");
 	/* schema 4: a network of an older unikd is ready, its bridge's
 	 * identity not known yet */
 	assert_peek(f->path, "SELECT phase || ' ' || (ifindex IS NULL) ||"
