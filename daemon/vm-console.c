@@ -73,8 +73,10 @@ vm_console_tail(struct evbuffer *buf, long tail)
 }
 
 int
-vm_console_read(struct vm *vm, long tail, struct evbuffer *out)
+vm_console_read(struct vm *vm, long tail, struct evbuffer *out,
+    size_t *skipped)
 {
+	size_t len;
 	struct evbuffer *all;
 	char path[4096];
 	unsigned n;
@@ -91,8 +93,11 @@ vm_console_read(struct vm *vm, long tail, struct evbuffer *out)
 		rc = vm_console_append(path, all);
 	}
 	if (rc == 0) {
+		len = evbuffer_get_length(all);
 		if (tail >= 0)
 			vm_console_tail(all, tail);
+		if (skipped != NULL)
+			*skipped = len - evbuffer_get_length(all);
 		evbuffer_add_buffer(out, all);
 	} else
 		log_warn(

@@ -124,7 +124,9 @@ json_t *vm_to_json(const struct vm *);
 void vm_watch_add(struct vm *, struct vm_watch *);
 void vm_watch_remove(struct vm *, struct vm_watch *);
 
-/* Appends the console log's last tail lines (all when tail < 0) to out. */
-int vm_console_read(struct vm *, long tail, struct evbuffer *out);
+/* Appends the console log's last tail lines (all when tail < 0) to out;
+ * *skipped: the bytes of the log before them (NULL: not wanted). */
+int vm_console_read(struct vm *, long tail, struct evbuffer *out,
+    size_t *skipped);
 
 #endif

@@ -424,6 +424,8 @@ api_vms_console(struct api_req *r)
 	struct evbuffer *log;
 	struct vm *vm;
 	struct uerr e;
+	size_t skipped = 0;
+	char num[32];
 	long long tail, since;
 	bool follow, stamps;
 	int rc;
@@ -442,7 +444,7 @@ api_vms_console(struct api_req *r)
 	else if (since > 0 || stamps)
 		rc = vm_console_read_timed(vm, (long)tail, since, stamps, log);
 	else
-		rc = vm_console_read(vm, (long)tail, log);
+		rc = vm_console_read(vm, (long)tail, log, &skipped);
 	if (rc == -1) {
 		api_reply_errorf(r->req, 500,
 		    "cannot read the console of "
@@ -451,6 +453,13 @@ api_vms_console(struct api_req *r)
 		if (log != NULL)
 			evbuffer_free(log);
 		return;
+	}
+	/* where the reply starts in the log, so that a follower that lost
+	 * its connection can ask for the log again and skip what it has */
+	if (since == 0 && !stamps) {
+		snprintf(num, sizeof(num), "%zu", skipped);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "X-Console-Skipped", num);
 	}
 	if (follow && !vm_is_final(vm)) {
 		api_vm_console_follow(r, vm, log, stamps);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -58,7 +60,30 @@ struct ctl_flow {
 	void *arg;
 	int aborted;
 	struct ctl_buf err;
+	const char *header;	/* a response header wanted, or NULL */
+	char *value;		/* its value, "" when absent */
+	size_t vlen;
 };
+
+/* Keeps the value of the response header f->header. */
+static size_t
+flow_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct ctl_flow *f = arg;
+	size_t len = size * n, hl = strlen(f->header), vl;
+
+	if (len > hl + 1 && strncasecmp(p, f->header, hl) == 0 &&
+	    p[hl] == ':') {
+		p += hl + 1;
+		vl = len - hl - 1;
+		while (vl > 0 && (*p == ' ' || *p == '\t'))
+			p++, vl--;
+		while (vl > 0 && (p[vl - 1] == '\r' || p[vl - 1] == '\n'))
+			vl--;
+		snprintf(f->value, f->vlen, "%.*s", (int)vl, p);
+	}
+	return len;
+}
 
 static int
 buf_append(struct ctl_buf *b, const char *p, size_t n)
@@ -257,7 +282,24 @@ ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 int
 ctl_stream(struct ctl *c, const char *path, ctl_sink sink, void *arg)
 {
-	struct ctl_flow f = {.sink = sink, .arg = arg};
+	return ctl_stream_header(c, path, sink, arg, NULL, NULL, 0);
+}
+
+void
+ctl_backoff(long *ms)
+{
+	struct timespec ts = {*ms / 1000, (*ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+	*ms = *ms * 2 > CTL_BACKOFF_MAX_MS ? CTL_BACKOFF_MAX_MS : *ms * 2;
+}
+
+int
+ctl_stream_header(struct ctl *c, const char *path, ctl_sink sink, void *arg,
+    const char *header, char *value, size_t vlen)
+{
+	struct ctl_flow f = {.sink = sink, .arg = arg, .header = header,
+	    .value = value, .vlen = vlen};
 	json_t *j;
 	long status = 0;
 	CURLcode rc;
@@ -267,6 +309,11 @@ ctl_stream(struct ctl *c, const char *path, ctl_sink sink, void *arg)
 		return CTL_EXIT_FAIL;
 	curl_easy_setopt(f.curl, CURLOPT_WRITEFUNCTION, flow_write);
 	curl_easy_setopt(f.curl, CURLOPT_WRITEDATA, &f);
+	if (header != NULL && vlen > 0) {
+		value[0] = '\0';
+		curl_easy_setopt(f.curl, CURLOPT_HEADERFUNCTION, flow_header);
+		curl_easy_setopt(f.curl, CURLOPT_HEADERDATA, &f);
+	}
 	/* hand bytes over as they come, not in 16 KiB blocks */
 	curl_easy_setopt(f.curl, CURLOPT_BUFFERSIZE, 1024L);
 	rc = curl_easy_perform(f.curl);

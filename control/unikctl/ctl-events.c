@@ -17,6 +17,8 @@ struct events_out {
 	struct ctl *ctl;
 	char *line;
 	size_t len;
+	long long seq;	/* of the last event printed; -1: none yet */
+	int got;	/* this connection brought an event */
 };
 
 static const char *const events_fixed[] = {"seq", "time", "type", "vm"};
@@ -45,7 +47,7 @@ events_value(const json_t *v)
 }
 
 static void
-events_print(const char *line, size_t len)
+events_print(struct events_out *o, const char *line, size_t len)
 {
 	const char *key;
 	json_t *ev;
@@ -53,6 +55,14 @@ events_print(const char *line, size_t len)
 
 	if ((ev = json_loadb(line, len, 0, NULL)) == NULL) {
 		printf("%.*s\n", (int)len, line);
+		return;
+	}
+	if (json_is_integer(json_object_get(ev, "seq")))
+		o->seq = json_integer_value(json_object_get(ev, "seq"));
+	o->got = 1;
+	if (o->ctl->ctl_json) {	/* as unikd sent it */
+		printf("%.*s\n", (int)len, line);
+		json_decref(ev);
 		return;
 	}
 	printf("%lld %s %s %s",
@@ -77,8 +87,6 @@ events_sink(const char *buf, size_t len, void *arg)
 	const char *nl;
 	char *p;
 
-	if (o->ctl->ctl_json)
-		return ctl_sink_stdout(buf, len, NULL);
 	if ((p = realloc(o->line, o->len + len)) == NULL)
 		return -1;
 	memcpy(p + o->len, buf, len);
@@ -88,7 +96,7 @@ events_sink(const char *buf, size_t len, void *arg)
 		size_t n = (size_t)(nl - o->line);
 
 		if (n > 0)
-			events_print(o->line, n);
+			events_print(o, o->line, n);
 		o->len -= n + 1;
 		memmove(o->line, nl + 1, o->len);
 	}
@@ -125,6 +133,38 @@ events_path(
 	return 0;
 }
 
+/*
+ * events -f outlives a restart of unikd: the stream never ends by itself,
+ * so when it does (or breaks) the follower connects again with back-off,
+ * from the last event it printed: no gap, no event twice.
+ */
+static int
+events_follow_again(struct ctl *c, struct events_out *o, const char *vm,
+    const char *since0, int rc)
+{
+	long back = CTL_BACKOFF_START_MS;
+	char path[512], since[32];
+	int said = 0;
+
+	c->ctl_quiet = 1;
+	while (rc == CTL_EXIT_OK || rc == CTL_EXIT_UNREACHABLE) {
+		if (!said++)
+			fprintf(stderr, "unikctl: lost unikd; following "
+			    "again once it is back\n");
+		ctl_backoff(&back);
+		o->len = 0;	/* a cut line comes again */
+		o->got = 0;
+		snprintf(since, sizeof(since), "%lld", o->seq);
+		if ((rc = events_path(path, sizeof(path),
+		    o->seq >= 0 ? since : since0, vm, 1)) != 0)
+			return rc;
+		rc = ctl_stream(c, path, events_sink, o);
+		if (o->got)
+			back = CTL_BACKOFF_START_MS;
+	}
+	return rc;
+}
+
 static int
 events_exec(struct ctl *c, int argc, char **argv)
 {
@@ -134,7 +174,7 @@ events_exec(struct ctl *c, int argc, char **argv)
 	    {"follow", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct events_out o = {.ctl = c};
+	struct events_out o = {.ctl = c, .seq = -1};
 	const char *since = NULL, *vm = NULL;
 	char path[512];
 	int ch, rc, follow = 0;
@@ -156,8 +196,11 @@ events_exec(struct ctl *c, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	rc = ctl_stream(c, path, events_sink, &o);
+	/* reached once (an event, or a stream that ended well) */
+	if (follow && (o.got || rc == CTL_EXIT_OK))
+		rc = events_follow_again(c, &o, vm, since, rc);
 	if (rc == 0 && o.len > 0)
-		events_print(o.line, o.len);
+		events_print(&o, o.line, o.len);
 	free(o.line);
 	return rc;
 }

@@ -68,6 +68,90 @@ logs_query(char *query, size_t size, const char *key, const char *value)
 	    value);
 }
 
+/* A follow that may have to connect again: what it printed so far. */
+struct logs_follow {
+	size_t skip;	/* bytes of this connection already printed */
+	size_t written;	/* bytes printed in all */
+	int got;	/* this connection brought bytes or headers */
+};
+
+static int
+logs_sink(const char *buf, size_t len, void *arg)
+{
+	struct logs_follow *lf = arg;
+	size_t n = len < lf->skip ? len : lf->skip;
+
+	lf->got = 1;
+	lf->skip -= n;
+	if (len == n)
+		return 0;
+	lf->written += len - n;
+	return ctl_sink_stdout(buf + n, len - n, NULL);
+}
+
+/* Whether the VM has ended (the end of a follow), quietly: 1 yes, 0 no
+ * or unknown (unikd away), -1 it is gone. */
+static int
+logs_vm_ended(struct ctl *c, const char *vmpath)
+{
+	json_t *vm = NULL;
+	long status = 0;
+	const char *st;
+	int rc, ended;
+
+	if (ctl_request(c, "GET", vmpath, NULL, &status, &vm) != 0)
+		return 0;
+	st = ctl_jstr(vm, "state");
+	ended = status == 404 ? -1 : strcmp(st, "created") == 0 ||
+	    strcmp(st, "exited") == 0 || strcmp(st, "failed") == 0;
+	rc = ended;
+	json_decref(vm);
+	return rc;
+}
+
+/*
+ * logs -f that outlives a restart of unikd: when the stream breaks, it
+ * connects again with back-off and skips what it printed. The reply
+ * says where in the log it started (X-Console-Skipped), so the new
+ * request asks for the whole log and skips that much more; with --since
+ * or -t the same request is made again. Bytes of a console file rotated
+ * away meanwhile would shift what is skipped.
+ */
+static int
+logs_follow(struct ctl *c, const char *vmpath, const char *path,
+    const char *whole)
+{
+	struct logs_follow lf = {0};
+	char hdr[32] = "";
+	long back = CTL_BACKOFF_START_MS;
+	long long base = -1;
+	int rc, ended, said = 0;
+
+	rc = ctl_stream_header(c, path, logs_sink, &lf, "X-Console-Skipped",
+	    hdr, sizeof(hdr));
+	if (hdr[0] != '\0')
+		base = strtoll(hdr, NULL, 10);
+	if (!lf.got)	/* never reached: say so, as without -f */
+		return rc;
+	c->ctl_quiet = 1;
+	for (;;) {
+		if (rc == CTL_EXIT_OK && (ended = logs_vm_ended(c, vmpath)))
+			return ended == 1 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+		if (rc != CTL_EXIT_OK && rc != CTL_EXIT_UNREACHABLE)
+			return rc;
+		if (!said++)
+			fprintf(stderr, "unikctl: lost unikd; following "
+			    "again once it is back\n");
+		ctl_backoff(&back);
+		lf.got = 0;
+		lf.skip = lf.written + (base >= 0 ? (size_t)base : 0);
+		rc = ctl_stream_header(c, base >= 0 ? whole : path, logs_sink,
+		    &lf, "X-Console-Skipped", hdr, sizeof(hdr));
+		if (lf.got)
+			back = CTL_BACKOFF_START_MS;
+	}
+}
+
 static int
 logs_exec(struct ctl *c, int argc, char **argv)
 {
@@ -78,7 +162,7 @@ logs_exec(struct ctl *c, int argc, char **argv)
 	    {"timestamps", no_argument, NULL, 't'},
 	    {NULL, 0, NULL, 0},
 	};
-	char query[128] = "", path[512], num[32];
+	char query[128] = "", path[512], num[32], whole[512], vmpath[512];
 	long long tail = -1, since = 0;
 	int ch, follow = 0, stamps = 0;
 
@@ -115,9 +199,14 @@ logs_exec(struct ctl *c, int argc, char **argv)
 	}
 	if (stamps)
 		logs_query(query, sizeof(query), "timestamps", "true");
-	if (ctl_vm_path(path, sizeof(path), argv[optind], "/console") == -1)
+	if (ctl_vm_path(path, sizeof(path), argv[optind], "/console") == -1 ||
+	    ctl_vm_path(whole, sizeof(whole), argv[optind],
+	    "/console?follow=true") == -1 ||
+	    ctl_vm_path(vmpath, sizeof(vmpath), argv[optind], "") == -1)
 		return CTL_EXIT_FAIL;
 	strncat(path, query, sizeof(path) - strlen(path) - 1);
+	if (follow)
+		return logs_follow(c, vmpath, path, whole);
 	return ctl_stream(c, path, ctl_sink_stdout, NULL);
 }
 

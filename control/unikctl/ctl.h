@@ -133,6 +133,15 @@ typedef int (*ctl_sink)(const char *buf, size_t len, void *arg);
  * code: 0 when the stream ended cleanly, 1 (error printed) or 3.
  */
 int ctl_stream(struct ctl *, const char *path, ctl_sink sink, void *arg);
+/* ctl_stream() that also keeps the value of the response header named
+ * header in value ("" when it has none). */
+int ctl_stream_header(struct ctl *, const char *path, ctl_sink sink,
+    void *arg, const char *header, char *value, size_t vlen);
+/* Sleeps *ms, then doubles it up to CTL_BACKOFF_MAX_MS: a follower's
+ * pause before it connects again to a unikd that went away. */
+#define CTL_BACKOFF_START_MS 100
+#define CTL_BACKOFF_MAX_MS 2000
+void ctl_backoff(long *ms);
 /* A sink that writes to stdout at once (arg unused). */
 int ctl_sink_stdout(const char *buf, size_t len, void *arg);
 
