@@ -90,8 +90,8 @@ ps_row(struct ctl_table *t, const json_t *vm)
 	row[5] = addrs;
 	row[6] = restarts;
 	/* a definition that no longer validates says why first */
-	row[7] = *ctl_jstr(vm, "problem") ? ctl_jstr(vm, "problem")
-	                                  : ctl_jstr(vm, "exit_reason");
+	row[7] = json_is_string(json_object_get(vm, "problem")) ?
+	    ctl_jstr(vm, "problem") : ctl_jstr(vm, "exit_reason");
 	return ctl_table_add(t, row);
 }
 
