@@ -348,7 +348,6 @@ struct vm_net_ns_row {
 struct vm_net_ns_rows {
 	struct vm_net_ns_row *v;
 	size_t n, cap;
-	const char *only;	/* a TAP's name, or NULL for every row */
 };
 
 static int
@@ -357,8 +356,6 @@ vm_net_ns_collect(void *arg, const struct store_link_ns *l)
 	struct vm_net_ns_rows *r = arg;
 	struct vm_net_ns_row *p;
 
-	if (r->only != NULL && strcmp(r->only, l->tap) != 0)
-		return 0;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 8;
 		if ((p = reallocarray(r->v, r->cap, sizeof(*p))) == NULL)
@@ -376,12 +373,17 @@ vm_net_ns_collect(void *arg, const struct store_link_ns *l)
 	return 0;
 }
 
+/* The rows of every TAP in a namespace, or (tap not NULL) of that one. */
 static int
-vm_net_ns_rows(struct unikd *u, const char *only, struct vm_net_ns_rows *r)
+vm_net_ns_rows(struct unikd *u, const char *tap, struct vm_net_ns_rows *r)
 {
+	int rc;
+
 	memset(r, 0, sizeof(*r));
-	r->only = only;
-	if (store_link_ns_foreach(u->store, vm_net_ns_collect, r) != 0) {
+	rc = tap != NULL
+	    ? store_link_ns_get(u->store, tap, vm_net_ns_collect, r)
+	    : store_link_ns_foreach(u->store, vm_net_ns_collect, r);
+	if (rc != 0) {
 		free(r->v);
 		memset(r, 0, sizeof(*r));
 		return -1;
@@ -406,7 +408,7 @@ vm_net_ns_stop_nic(struct vm *vm, struct vm_nic *n)
 
 	if (n->tap[0] == '\0')
 		return;
-	/* at most a few rows: the VM's own, by TAP name */
+	/* its one row, by the TAP's name */
 	if (vm_net_ns_rows(vm->u, n->tap, &r) == -1)
 		log_warnx("vm=%s nic=%s tap=%s action=delete error=\"cannot "
 		    "read the ledger: %s\"", vm->spec.name, n->name, n->tap,

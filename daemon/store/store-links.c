@@ -130,6 +130,18 @@ store_link_ns_foreach(struct store *s,
 }
 
 int
+store_link_ns_get(struct store *s, const char *tap,
+    int (*cb)(void *arg, const struct store_link_ns *l), void *arg)
+{
+	struct store_link_ns_walk w = {cb, arg};
+
+	return store_query(s,
+	    "SELECT tap, vm, nic, netns, netns_dev, netns_ino, peer FROM links "
+	    "WHERE tap = ?1 AND netns IS NOT NULL",
+	    store_link_ns_row, &w, "t", tap);
+}
+
+int
 store_vm_nic_insert(struct store *s, const char *vm, const char *nic,
     const char *network, const char *mac, const char *ip)
 {

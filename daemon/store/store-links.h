@@ -35,6 +35,9 @@ int store_link_ns_insert(struct store *, const struct store_link_ns *l,
 /* Every row of a TAP in another namespace, oldest first. */
 int store_link_ns_foreach(struct store *,
     int (*cb)(void *arg, const struct store_link_ns *l), void *arg);
+/* The row of one such TAP (by its primary key): cb once, or not at all. */
+int store_link_ns_get(struct store *, const char *tap,
+    int (*cb)(void *arg, const struct store_link_ns *l), void *arg);
 
 int store_vm_nic_insert(struct store *, const char *vm, const char *nic,
     const char *network, const char *mac, const char *ip);
