@@ -565,6 +565,117 @@ test_nat(void **state)
 }
 #endif
 
+/* A bridge unikd makes carries its mark; only that very link is deleted
+ * by identity, and an address or route in use is found. */
+static void
+test_bridge_owned(void **state)
+{
+	struct nb_bridge_params bp = {
+		.name = "ukown0", .alias = "unikd:net:own", .mtu = 1500,
+		.ipv4 = "10.97.0.1/24",
+	};
+	struct nb_link_info li;
+	struct nb_link_id id;
+	struct nb_ip4_user who;
+	struct nb_ip4net want;
+	uint8_t mac[6];
+
+	(void)state;
+	assert_int_equal(nb_bridge_create(nb, &bp), 0);
+	assert_int_equal(nb_link_get(nb, "ukown0", &li), 0);
+	assert_string_equal(li.alias, "unikd:net:own");
+	nb_bridge_mac("ukown0", mac);
+	assert_memory_equal(li.mac, mac, 6);
+
+	assert_int_equal(nb_ip4net_parse("10.97.0.128/25", &want), 0);
+	assert_int_equal(nb_ip4_in_use(nb, &want, NULL, &who), 1);
+	assert_string_equal(who.link, "ukown0");
+	assert_string_equal(who.what, "address");
+	assert_int_equal(nb_ip4_in_use(nb, &want, "ukown0", &who), 0);
+	assert_int_equal(nb_ip4net_parse("10.96.0.0/24", &want), 0);
+	assert_int_equal(nb_ip4_in_use(nb, &want, NULL, &who), 0);
+
+	id.ifindex = li.ifindex;
+	memcpy(id.mac, li.mac, 6);
+	snprintf(id.alias, sizeof(id.alias), "%s", "unikd:net:other");
+	assert_int_equal(nb_link_delete_owned(nb, "ukown0", &id), -1);
+	assert_int_equal(errno, ESTALE);
+	assert_int_equal(nb_link_get(nb, "ukown0", &li), 0);
+	snprintf(id.alias, sizeof(id.alias), "%s", "unikd:net:own");
+	id.ifindex = li.ifindex + 1000;
+	assert_int_equal(nb_link_delete_owned(nb, "ukown0", &id), -1);
+	assert_int_equal(errno, ESTALE);
+	id.ifindex = li.ifindex;
+	assert_int_equal(nb_link_delete_owned(nb, "ukown0", &id), 0);
+	assert_int_equal(nb_link_get(nb, "ukown0", &li), -1);
+	assert_int_equal(errno, ENODEV);
+	assert_int_equal(nb_link_delete_owned(nb, "ukown0", &id), -1);
+	assert_int_equal(errno, ENODEV);
+	/* '%' never reaches the kernel, which would expand it */
+	bp.name = "ukx%d";
+	assert_int_equal(nb_bridge_create(nb, &bp), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(nb_link_get(nb, "ukx0", &li), -1);
+}
+
+/* IFF_UP off, as an admin would with `ip link set NAME down`. */
+static void
+link_down(const char *name)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags &= ~IFF_UP;
+	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	close(fd);
+}
+
+/* A bridge found down with an MTU and an address is given back so. */
+static void
+test_bridge_give_back(void **state)
+{
+	struct nb_bridge_params mine = {
+		.name = "ukfound0", .mtu = 1400,
+	};
+	struct nb_bridge_params ours = {
+		.name = "ukfound0", .mtu = 9000, .ipv4 = "10.95.0.1/24",
+	};
+	struct nb_link_saved st;
+	struct nb_link_info li;
+	struct nb_ip4_user who;
+	struct nb_ip4net want;
+
+	(void)state;
+	/* made "by hand": up with an address, then brought down */
+	mine.ipv4 = "10.94.0.1/24";
+	assert_int_equal(nb_bridge_create(nb, &mine), 0);
+	assert_int_equal(nb_link_get(nb, "ukfound0", &li), 0);
+	link_down("ukfound0");
+	assert_int_equal(nb_bridge_save(nb, "ukfound0", &st), 0);
+	assert_int_equal(st.mtu, 1400);
+	assert_false(st.up);
+	assert_int_equal(st.naddrs, 1);
+	assert_string_equal(st.addrs[0], "10.94.0.1/24");
+
+	assert_int_equal(nb_bridge_ensure(nb, &ours), 0);
+	assert_int_equal(nb_link_get(nb, "ukfound0", &li), 0);
+	assert_int_equal(li.mtu, 9000);
+	assert_true(li.up);
+	assert_int_equal(nb_bridge_give_back(nb, &ours, &st), 0);
+	assert_int_equal(nb_link_get(nb, "ukfound0", &li), 0);
+	assert_int_equal(li.mtu, 1400);
+	assert_false(li.up);
+	assert_int_equal(nb_ip4net_parse("10.95.0.0/24", &want), 0);
+	assert_int_equal(nb_ip4_in_use(nb, &want, NULL, &who), 0);
+	assert_int_equal(nb_ip4net_parse("10.94.0.0/24", &want), 0);
+	assert_int_equal(nb_ip4_in_use(nb, &want, NULL, &who), 1);
+	assert_int_equal(nb_link_delete(nb, "ukfound0"), 0);
+}
+
 int
 main(void)
 {
@@ -581,6 +692,8 @@ main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_bridge_ensure),
+		cmocka_unit_test(test_bridge_owned),
+		cmocka_unit_test(test_bridge_give_back),
 #ifdef HAVE_LIBNFTABLES
 		cmocka_unit_test(test_nat),
 #endif
