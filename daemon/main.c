@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -34,11 +35,34 @@
 #include "unikd.h"
 #include "vm.h"
 
-static __attribute__((noreturn)) void
-usage(void)
+static void
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: unikd [-dnv] [-f file]\n");
-	exit(2);
+	fprintf(f,
+	    "usage: unikd [-dnv] [-f FILE]\n"
+	    "       unikd -h | --help | --version\n\n"
+	    "  -d             stay in the foreground, log to stderr\n"
+	    "  -f FILE        the configuration (default %s, if it exists;\n"
+	    "                 see unikd.conf(5))\n"
+	    "  -n             check the configuration and exit\n"
+	    "  -v             log debug messages\n"
+	    "  -h, --help     this help\n"
+	    "  --version      print the version\n\n"
+	    "VMs are managed with unikctl(1); see unikd(8).\n",
+	    CONF_DEFAULT_PATH);
+}
+
+/* The commands that make tender_user, tender_group or admin_group. */
+static void
+unikd_missing_id(FILE *errf)
+{
+	fprintf(errf, "  make them with systemd-sysusers (the package's "
+	    "sysusers.d/unikd.conf), or by hand:\n"
+	    "    groupadd --system unikd\n"
+	    "    useradd --system --user-group --no-create-home "
+	    "--shell /usr/sbin/nologin unikd-tender\n"
+	    "    usermod -aG kvm unikd-tender    # for /dev/kvm\n"
+	    "  or name existing ones in unikd.conf(5)\n");
 }
 
 /* The supplementary groups of tender_user (its group list as of now),
@@ -66,15 +90,17 @@ unikd_resolve_ids(struct unikd *u, FILE *errf)
 {
 	struct passwd *pw;
 	struct group *gr;
-	int problems = 0;
+	int problems = 0, missing = 0;
 
 	if ((pw = getpwnam(u->cf.tender_user)) == NULL) {
+		missing++;
 		fprintf(errf, "unikd.tender_user: no such user '%s'\n",
 		    u->cf.tender_user);
 		problems++;
 	} else
 		u->tender_uid = pw->pw_uid;
 	if ((gr = getgrnam(u->cf.tender_group)) == NULL) {
+		missing++;
 		fprintf(errf, "unikd.tender_group: no such group '%s'\n",
 		    u->cf.tender_group);
 		problems++;
@@ -99,8 +125,11 @@ unikd_resolve_ids(struct unikd *u, FILE *errf)
 		fprintf(errf, "unikd.admin_group: no such group '%s'\n",
 		    u->cf.admin_group);
 		problems++;
+		missing++;
 	} else
 		u->admin_gid = gr->gr_gid;
+	if (missing > 0)
+		unikd_missing_id(errf);
 	return problems;
 }
 
@@ -263,8 +292,20 @@ main(int argc, char *argv[])
 	int ch, verbose = 0, listen_fd;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+
+	while ((ch = getopt_long(argc, argv, "df:hnv", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("unikd %s\n", PACKAGE_VERSION);
+			exit(0);
 		case 'd':
 			foreground = true;
 			break;
@@ -278,11 +319,16 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		default:
-			usage();
+			usage(stderr);
+			exit(2);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "unikd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
 	log_init("unikd", LOG_LEVEL_INFO);
 	/* Nothing unikd makes is for other users unless it says so (a
 	 * chmod): definitions, logs and blocks are root's alone. */

@@ -96,8 +96,9 @@ spec_check_image_name(struct vm_spec *s, const char *name,
 	vm_spec_image_link(cf, name, link, sizeof(link));
 	if ((s->image = realpath(link, NULL)) == NULL)
 		return uerr_set(e, UERR_UNPROCESSABLE,
-		    "field 'image': no image named '%s' (push one with "
-		    "PUT /v1/images/%s)", name, name);
+		    "field 'image': '%s' is neither a stored image (none "
+		    "of that name: push one with PUT /v1/images/%s) nor a "
+		    "path (a path is absolute)", name, name);
 	if ((s->image_name = strdup(name)) == NULL)
 		return uerr_set(e, UERR_INTERNAL, "out of memory");
 	return spec_image_opens(s, cf, e);

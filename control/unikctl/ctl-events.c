@@ -209,5 +209,9 @@ const struct ctl_cmd ctl_cmd_events = {
     .name = "events",
     .usage = "[--since SEQ] [--vm VM] [-f]",
     .summary = "print the event log (-f: follow new events)",
+    .help = "  --since SEQ          only events after number SEQ\n"
+	    "  --vm VM              only the events of VM\n"
+	    "  -f, --follow         keep printing new events (across a restart\n"
+	    "                       of unikd, from the last one printed)\n",
     .exec = events_exec,
 };

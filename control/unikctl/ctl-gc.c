@@ -72,5 +72,6 @@ const struct ctl_cmd ctl_cmd_gc = {
     .name = "gc",
     .usage = "[--dry-run]",
     .summary = "delete TAPs left by VMs that are not running",
+    .help = "  --dry-run            only list what would be deleted\n",
     .exec = gc_exec,
 };

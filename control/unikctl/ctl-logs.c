@@ -214,5 +214,11 @@ const struct ctl_cmd ctl_cmd_logs = {
     .name = "logs",
     .usage = "[-f] [-n LINES] [--since TIME|DURATION] [-t|--timestamps] VM",
     .summary = "print a VM's console output (-f: follow it)",
+    .help = "  -f, --follow         keep printing until the VM ends (across a\n"
+	    "                       restart of unikd)\n"
+	    "  -n, --tail LINES     only the last LINES lines\n"
+	    "  --since TIME|DUR     lines read since an RFC 3339 time or a\n"
+	    "                       duration back (30s, 10m, 2h, 1d)\n"
+	    "  -t, --timestamps     prefix each line with when it was read\n",
     .exec = logs_exec,
 };

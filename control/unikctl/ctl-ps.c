@@ -145,5 +145,6 @@ const struct ctl_cmd ctl_cmd_ps = {
     .name = "ps",
     .usage = "[-a]",
     .summary = "list running and restarting VMs (-a: all VMs)",
+    .help = "  -a, --all            every VM, also created, exited and failed\n",
     .exec = ps_exec,
 };

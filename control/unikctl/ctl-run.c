@@ -359,16 +359,29 @@ static const struct run_opt run_opts[] = {
 };
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
-/* The image as an absolute path: unikd does not share our directory. */
-static void
+/*
+ * The image as unikd takes it: a path made absolute from the current
+ * directory (unikd does not share it), or a stored image's name. An
+ * argument with a '/' is a path; a bare word is a file of the current
+ * directory when there is one, else a name.
+ */
+static int
 run_set_image_path(struct run_req *r)
 {
 	char *abs = NULL;
+	int err;
 
-	if (r->image[0] != '/')
-		abs = realpath(r->image, NULL);
+	if (r->image[0] != '/' &&
+	    (abs = realpath(r->image, NULL)) == NULL &&
+	    strchr(r->image, '/') != NULL) {
+		err = errno;
+		return ctl_usage_error(r->cmd, "--image %s: %s (a path is "
+		    "taken from the current directory)", r->image,
+		    err == ENOENT ? "no such file" : strerror(err));
+	}
 	json_object_set_new(r->def, "image", json_string(abs ? abs : r->image));
 	free(abs);
+	return 0;
 }
 
 /* Checks what the options left and completes the definition. */
@@ -399,7 +412,8 @@ run_finish(struct run_req *r, int argc, char **argv)
 		json_object_set_new(r->def, "name", json_string(name));
 	}
 	json_object_set_new(r->def, "tender", json_string(r->tender));
-	run_set_image_path(r);
+	if (run_set_image_path(r) != 0)
+		return CTL_EXIT_USAGE;
 	if (optind < argc) {
 		args = json_array();
 		for (i = optind; i < argc; i++)
@@ -481,10 +495,41 @@ run_create_exec(struct ctl *c, int argc, char **argv)
 	"           [--net DEV=NETWORK[,mac=..][,ip=..]]... "          \
 	"[--block DEV=BLOCK]..."
 
+#define RUN_HELP                                                               \
+	"  --name VM            the VM's name ([a-z0-9][a-z0-9_-]*, at most 63;\n" \
+	"                       default: made from the image's file name)\n"   \
+	"  --tender T           solo5-spt, solo5-hvt, qemu, firecracker,\n"     \
+	"                       cloud-hypervisor or exec (see unikctl info)\n"   \
+	"  --image IMG          a stored image's name (unikctl image push), or\n" \
+	"                       a file under image_dirs; a relative path is\n" \
+	"                       taken from the current directory\n"             \
+	"  --mem SIZE           guest memory: MiB (64), or 64M, 1G\n"            \
+	"  --cpus LIST          host CPUs to pin the tender to: 0,1 or 0-3\n"   \
+	"  --restart POLICY     no (default), on-failure[:N] (N restarts at\n"   \
+	"                       most) or always; a stop never restarts\n"      \
+	"  --autostart          start it when the host boots\n"                 \
+	"  --stop-timeout S     seconds a stop waits before SIGKILL\n"          \
+	"  --net DEV=NETWORK[,mac=MAC][,ip=IP]\n"                               \
+	"                       a NIC named DEV (the name the unikernel's\n"   \
+	"                       manifest declares, e.g. service) on NETWORK\n" \
+	"                       (unikctl net create); once per NIC, in order\n" \
+	"  --block DEV=BLOCK    the block BLOCK (unikctl block create) as the\n" \
+	"                       device DEV; once per block\n"                  \
+	"  -- ARGS...           the unikernel's arguments; ${nic.DEV.ip},\n"    \
+	"                       ${nic.DEV.cidr}, ${nic.DEV.gateway},\n"        \
+	"                       ${nic.DEV.mac} are filled in by unikd\n"
+
 const struct ctl_cmd ctl_cmd_run = {
     .name = "run",
     .usage = RUN_USAGE "\n           [--attach] [--rm] [--settle DUR] [-- ARGS...]",
     .summary = "create and start a VM",
+    .help = RUN_HELP
+	"  --attach             print its console until it ends; exit with its\n"
+	"                       status (Ctrl-C stops it, a second kills it)\n"
+	"  --rm                 remove it once it has ended\n"
+	"  --settle DUR         without --attach: wait until it has run DUR\n"
+	"                       (1s; 500ms; 0: not at all), and report one\n"
+	"                       that ended before with its last console lines\n",
     .exec = run_run_exec,
 };
 
@@ -492,5 +537,6 @@ const struct ctl_cmd ctl_cmd_create = {
     .name = "create",
     .usage = RUN_USAGE " [-- ARGS...]",
     .summary = "create a VM without starting it",
+    .help = RUN_HELP,
     .exec = run_create_exec,
 };

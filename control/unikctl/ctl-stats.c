@@ -260,5 +260,7 @@ const struct ctl_cmd ctl_cmd_stats = {
     .name = "stats",
     .usage = "[-a] [-w] [VM]",
     .summary = "show CPU, memory and network use of VMs (-w: watch)",
+    .help = "  -a, --all            every VM, not only running and restarting\n"
+	    "  -w, --watch          redraw every 2 s until interrupted\n",
     .exec = stats_exec,
 };

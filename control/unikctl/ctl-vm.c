@@ -231,24 +231,30 @@ const struct ctl_cmd ctl_cmd_stop = {
     .name = "stop",
     .usage = "[-t SECONDS] VM...",
     .summary = "stop VMs and wait until they have stopped",
+    .help = "  -t, --timeout SECONDS  SIGKILL after this (default: the VM's\n"
+	    "                       stop timeout)\n",
     .exec = vm_stop_exec,
 };
 const struct ctl_cmd ctl_cmd_kill = {
     .name = "kill",
     .usage = "[-s SIGNAL] VM...",
     .summary = "send a signal to VMs (default SIGKILL)",
+    .help = "  -s, --signal SIGNAL  a name (TERM, SIGTERM) or a number\n",
     .exec = vm_kill_exec,
 };
 const struct ctl_cmd ctl_cmd_restart = {
     .name = "restart",
     .usage = "[-t SECONDS] VM...",
     .summary = "stop and start VMs again",
+    .help = "  -t, --timeout SECONDS  SIGKILL after this (default: the VM's\n"
+	    "                       stop timeout)\n",
     .exec = vm_restart_exec,
 };
 const struct ctl_cmd ctl_cmd_rm = {
     .name = "rm",
     .usage = "[-f] VM...",
     .summary = "remove VMs (-f: stop them first)",
+    .help = "  -f, --force          kill a running or restarting VM first\n",
     .exec = vm_rm_exec,
 };
 const struct ctl_cmd ctl_cmd_wait = {

@@ -15,6 +15,23 @@
 
 #include "ctl.h"
 
+static int help_exec(struct ctl *, int, char **);
+static int version_exec(struct ctl *, int, char **);
+
+static const struct ctl_cmd ctl_cmd_help = {
+    .name = "help",
+    .usage = "[COMMAND]",
+    .summary = "this list, or a command's usage and options",
+    .exec = help_exec,
+};
+
+static const struct ctl_cmd ctl_cmd_version = {
+    .name = "version",
+    .usage = "",
+    .summary = "print the versions of unikctl and of unikd",
+    .exec = version_exec,
+};
+
 static const struct ctl_cmd *const ctl_cmds[] = {
     &ctl_cmd_info,
     &ctl_cmd_ps,
@@ -34,6 +51,8 @@ static const struct ctl_cmd *const ctl_cmds[] = {
     &ctl_cmd_block,
     &ctl_cmd_image,
     &ctl_cmd_gc,
+    &ctl_cmd_version,
+    &ctl_cmd_help,
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -54,7 +73,8 @@ usage(FILE *f)
 	for (i = 0; i < CTL_NCMDS; i++)
 		fprintf(
 		    f, "  %-8s %s\n", ctl_cmds[i]->name, ctl_cmds[i]->summary);
-	fprintf(f, "\nRun 'unikctl COMMAND --help' for a command's usage.\n");
+	fprintf(f, "\nRun 'unikctl help COMMAND' for a command's usage and "
+	    "options;\nsee unikctl(1).\n");
 }
 
 static void
@@ -62,6 +82,17 @@ cmd_usage(const struct ctl_cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: unikctl %s%s%s\n", cmd->name, *cmd->usage ? " " : "",
 	    cmd->usage);
+}
+
+/* A command's help: usage, summary, its options. */
+static void
+cmd_help(const struct ctl_cmd *cmd)
+{
+	cmd_usage(cmd, stdout);
+	printf("\n%s\n", cmd->summary);
+	if (cmd->help != NULL)
+		printf("\nOptions:\n%s", cmd->help);
+	printf("\nGlobal options: -s, --socket PATH; --json. See unikctl(1).\n");
 }
 
 int
@@ -239,20 +270,103 @@ cmd_strip_globals(struct ctl *c, int *argc, char **argv)
 	return help;
 }
 
+/* Edit distance of a and b (short words: command names). */
+static size_t
+cmd_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[32][32];
+
+	if (la >= 32 || lb >= 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) :
+			    (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+/* An unknown command: the nearest one, if any is near. */
+static int
+cmd_unknown(const char *name)
+{
+	const struct ctl_cmd *best = NULL;
+	size_t i, d, bestd = 3;
+
+	for (i = 0; i < CTL_NCMDS; i++) {
+		d = cmd_distance(name, ctl_cmds[i]->name);
+		if (strncmp(name, ctl_cmds[i]->name, strlen(name)) == 0 &&
+		    strlen(name) >= 2)
+			d = 1;
+		if (d < bestd) {
+			bestd = d;
+			best = ctl_cmds[i];
+		}
+	}
+	if (best != NULL)
+		fprintf(stderr, "unikctl: unknown command '%s'; did you mean "
+		    "'%s'?\n", name, best->name);
+	else
+		fprintf(stderr, "unikctl: unknown command '%s'\n", name);
+	fprintf(stderr, "Run 'unikctl help' for the list of commands.\n");
+	return CTL_EXIT_USAGE;
+}
+
+static int
+help_exec(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+
+	(void)c;
+	if (argc < 2) {
+		usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (argc > 2)
+		return ctl_usage_error(&ctl_cmd_help, "one command, please");
+	if ((cmd = cmd_find(argv[1])) == NULL)
+		return cmd_unknown(argv[1]);
+	cmd_help(cmd);
+	return CTL_EXIT_OK;
+}
+
+/* unikctl's version, then unikd's (GET /v1/info). */
+static int
+version_exec(struct ctl *c, int argc, char **argv)
+{
+	json_t *info;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		return ctl_usage_error(&ctl_cmd_version, "no arguments, please");
+	printf("unikctl %s\n", PACKAGE_VERSION);
+	fflush(stdout);
+	if ((rc = ctl_call(c, "GET", "/v1/info", NULL, &info)) != 0)
+		return rc;
+	printf("unikd   %s (api %s, at %s)\n", ctl_jstr(info, "version"),
+	    ctl_jstr(info, "api"), c->ctl_socket);
+	json_decref(info);
+	return CTL_EXIT_OK;
+}
+
 static int
 run_cmd(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd;
 	int rc;
 
-	if ((cmd = cmd_find(argv[0])) == NULL) {
-		fprintf(stderr, "unikctl: unknown command '%s'\n", argv[0]);
-		usage(stderr);
-		return CTL_EXIT_USAGE;
-	}
+	if ((cmd = cmd_find(argv[0])) == NULL)
+		return cmd_unknown(argv[0]);
 	if (cmd_strip_globals(c, &argc, argv)) {
-		cmd_usage(cmd, stdout);
-		printf("%s\n", cmd->summary);
+		cmd_help(cmd);
 		return CTL_EXIT_OK;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

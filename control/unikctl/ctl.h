@@ -40,6 +40,7 @@ struct ctl_cmd {
 	const char *name;
 	const char *usage;   /* arguments, after the command name */
 	const char *summary; /* one line for usage() */
+	const char *help;    /* its options explained, for help CMD, or NULL */
 	/* argv[0] is the command name; returns an exit code. NULL for a
 	 * group: argv[1] names a row of subs. */
 	int (*exec)(struct ctl *, int argc, char **argv);

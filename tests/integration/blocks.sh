@@ -220,7 +220,7 @@ expect "a block device name that is not alphanumeric" 400 "blocks[0].name" \
     POST /v1/vms -d "{\"name\": \"b2\", \"tender\": \"solo5-spt\", \"image\": \"$IMG\", \"blocks\": [{\"name\": \"st-1\", \"block\": \"d1\"}]}"
 expect "an image path outside image_dirs" 422 "outside the image directories" \
     POST /v1/vms -d '{"name": "b2", "tender": "solo5-spt", "image": "/etc/passwd"}'
-expect "a missing image" 422 "no image named 'ghost'" \
+expect "a missing image" 422 "'ghost' is neither a stored image" \
     POST /v1/vms -d '{"name": "b2", "tender": "solo5-spt", "image": "ghost"}'
 expect "an image name with '..'" 400 "image" \
     POST /v1/vms -d '{"name": "b2", "tender": "solo5-spt", "image": ".."}'

@@ -271,7 +271,7 @@ test_spec_blocks_refused(void **state)
 	assert_non_null(strstr(msg, "at most 16"));
 	assert_int_equal(spec_status("ghost", "[]", &s, msg, sizeof(msg)),
 	    422);
-	assert_non_null(strstr(msg, "no image named 'ghost'"));
+	assert_non_null(strstr(msg, "'ghost' is neither a stored image"));
 	assert_int_equal(spec_status("a/b", "[]", &s, msg, sizeof(msg)), 400);
 	assert_int_equal(spec_status("..", "[]", &s, msg, sizeof(msg)), 400);
 }
