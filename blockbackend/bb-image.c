@@ -62,9 +62,9 @@ bb_image_store(const char *dir, const char *tmp, const char *hex)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* Images are opened by path by the tender user: the directory is
-	 * searchable (0711, whatever the umask), the files 0644. */
-	if (mkdir(sub, 0711) == -1 ? errno != EEXIST : chmod(sub, 0711) == -1)
+	/* Tenders get an image as an fd and reopen it through /dev/fd/N,
+	 * which checks the file's mode (0644), not the directories'. */
+	if (mkdir(sub, 0700) == -1 && errno != EEXIST)
 		return -1;
 	bb_image_path(dir, hex, path, sizeof(path));
 	if (stat(path, &st) == 0)

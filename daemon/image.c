@@ -48,16 +48,15 @@ image_file(struct unikd *u, const char *digest, char *buf, size_t len)
 	bb_image_path(dir, digest, buf, len);
 }
 
-/* state_dir/images, searchable by the tenders (they open their image
- * by path) but not listable; images/names, root's alone. Explicit
- * modes: unikd's umask is 077. */
+/* state_dir/images and images/names, root's alone: tenders get their
+ * image as an open fd. */
 static int
 image_dirs_make(struct unikd *u, struct uerr *e)
 {
 	char dir[4096];
 
 	image_dir(u, dir, sizeof(dir));
-	if (mkdir(dir, 0711) == -1 ? errno != EEXIST : chmod(dir, 0711) == -1)
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		goto fail;
 	snprintf(dir, sizeof(dir), "%s/images/names", u->cf.state_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)

@@ -179,7 +179,7 @@ unikd_prepare_dirs(struct unikd *u)
 	bool boot;
 	int fd;
 
-	unikd_mkdir(u->cf.state_dir, 0711);
+	unikd_mkdir(u->cf.state_dir, 0700);
 	/* clients reach the socket in it (umask is 077) */
 	if (mkdir(u->cf.run_dir, 0755) == 0)
 		chmod(u->cf.run_dir, 0755);

@@ -1,11 +1,11 @@
 /*
  * The modes of what unikd keeps under state_dir. Definitions (with the
  * args a VM is given, secrets included) are in the store, so only root
- * reads the store, the console logs and the blocks. Tenders run as
- * another user and open only their image by path: state_dir and the
- * image store are 0711 (searchable, not listable), image files 0644;
- * blocks and TAPs reach them as open fds. An installation made with
- * looser modes is put right at every start.
+ * reads anything there: state_dir and every directory in it are 0700,
+ * the store 0600. Tenders open nothing there by path: the image, the
+ * blocks and the TAPs reach them as open fds (a /dev/fd/N reopen checks
+ * the file's own mode, 0644 for images, not the directories). An
+ * installation made with looser modes is put right at every start.
  */
 #include "config.h"
 
@@ -21,11 +21,11 @@ static const struct state_mode {
 	const char *path; /* relative to state_dir; "" is state_dir */
 	mode_t mode;
 } state_modes[] = {
-    {"", 0711},
+    {"", 0700},
     {"vms", 0700},
     {"blocks", 0700},
-    {"images", 0711},
-    {"images/sha256", 0711},
+    {"images", 0700},
+    {"images/sha256", 0700},
     {"images/names", 0700},
     {"unikd.db", 0600},
     {"unikd.db-wal", 0600},

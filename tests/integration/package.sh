@@ -134,7 +134,7 @@ id -nG unikd-tender | grep -qw kvm ||
     fail "unikd-tender is not in the kvm group: $(id -nG unikd-tender)"
 [ -d /var/lib/unikd/images ] || fail "tmpfiles did not make /var/lib/unikd/images"
 assert_eq "$(stat -c %a /var/lib/unikd /var/lib/unikd/images | tr '\n' ' ')" \
-    "711 711 " "modes of /var/lib/unikd and its images"
+    "700 700 " "modes of /var/lib/unikd and its images"
 for l in /etc/systemd/system/sockets.target.wants/unikd.socket \
     /etc/systemd/system/multi-user.target.wants/unikd.service; do
 	[ -L "$l" ] || fail "$l: the unit is not enabled"

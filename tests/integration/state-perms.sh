@@ -1,7 +1,7 @@
 #!/bin/bash
 # The state directory is root's: a local user reads no definition (args
 # may hold secrets), no console log and no block, while the tender still
-# opens its pushed image by path. An installation made with the old,
+# runs its pushed image (handed over as an fd). An installation made with the old,
 # world-readable modes is put right when unikd starts.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -19,10 +19,10 @@ modes() {
 		printf '%s %s\n' "${p#"$T/"}" "$(stat -c %a "$p")"
 	done
 }
-want="state 711
+want="state 700
 state/vms 700
-state/images 711
-state/images/sha256 711
+state/images 700
+state/images/sha256 700
 state/images/names 700
 state/unikd.db 600
 state/unikd.db-wal 600
@@ -47,7 +47,7 @@ start_unikd
 uk image push img1 "$IMG" >/dev/null || fail "image push"
 run_vm p1 --image img1 -- --print-every=100
 wait_state p1 running
-assert_contains "$(uk logs p1)" "testguest: booting image /dev/fd/" \
+assert_contains "$(uk logs p1)" "testguest: booting image /dev/fd/97 (file $S/images/sha256/" \
     "p1 console (the tender boots the image unikd opened for it)"
 check_private "after the first start"
 
