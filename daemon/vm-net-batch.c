@@ -2,8 +2,12 @@
  * Batched TAP deletion (docs/design.md, "Deleting TAPs"). Deleting one TAP costs the kernel
  * about 20 ms; one RTM_DELLINK naming a netdev group deletes a whole batch
  * at well under a millisecond per TAP. So TAPs to delete (a VM's exit or
- * removal, a GC) are queued, and one deferred callback of the event loop
- * flushes the queue: several exits in one loop turn make one batch.
+ * removal, a GC) are queued, and a short timer (VM_NET_BATCH_MS) flushes
+ * the queue: the exits and removals of those milliseconds, even one
+ * request at a time, make one batch, and no reply waits for the kernel's
+ * unregister. A queued TAP found to be unikd's (one RTM_GETLINK by name)
+ * is at once taken down, off its bridge and into the group (one
+ * RTM_NEWLINK), so no frame passes it after the reply.
  *
  * No link but unikd's is ever deleted. A flush makes one dump of the
  * links: only queued TAPs that are there with the alias "unikd:VM:NIC"
@@ -31,6 +35,7 @@
 #include "vm.h"
 
 #define VM_NET_GROUP 0x756b	/* "uk": unikd's reserved netdev group */
+#define VM_NET_BATCH_MS 20	/* about one TAP's unregister */
 
 /* A queued TAP, and what the flush found of it. */
 struct vm_net_doomed {
@@ -46,7 +51,7 @@ struct vm_net_doomed {
 struct vm_net_batch {
 	struct vm_net_doomed *v;
 	size_t n, cap;
-	struct event *ev;	/* the deferred flush */
+	struct event *ev;	/* the flush timer */
 	bool foreign;		/* a foreign link sits in the group */
 	bool warned;
 };
@@ -209,33 +214,18 @@ vm_net_batch_flush(struct unikd *u,
 void
 vm_net_batch_flush_vm(struct unikd *u, const char *vm)
 {
-	struct vm_net_batch *b = u->vm_net_batch, mine = {0};
-	size_t i, kept = 0;
+	struct vm_net_batch *b = u->vm_net_batch;
+	size_t i;
 
-	if (b == NULL || b->n == 0)
+	if (b == NULL)
 		return;
-	/* the VM's own entries move to a batch of their own, in order */
+	/* Its queued TAPs already sit in the group with the others', and a
+	 * group delete takes them all: the whole queue goes, in one batch. */
 	for (i = 0; i < b->n; i++)
-		if (strcmp(b->v[i].vm, vm) == 0)
-			mine.n++;
-	if (mine.n == 0)
-		return;
-	if ((mine.v = calloc(mine.n, sizeof(*mine.v))) == NULL) {
-		vm_net_batch_run(u, b, NULL, NULL);	/* as it was: all now */
-		return;
-	}
-	mine.n = 0;
-	for (i = 0; i < b->n; i++) {
-		if (strcmp(b->v[i].vm, vm) == 0)
-			mine.v[mine.n++] = b->v[i];
-		else
-			b->v[kept++] = b->v[i];
-	}
-	b->n = kept;
-	mine.warned = b->warned;
-	vm_net_batch_run(u, &mine, NULL, NULL);
-	b->warned = mine.warned;
-	free(mine.v);
+		if (strcmp(b->v[i].vm, vm) == 0) {
+			vm_net_batch_run(u, b, NULL, NULL);
+			return;
+		}
 }
 
 static void
@@ -246,10 +236,30 @@ vm_net_batch_cb(evutil_socket_t fd, short what, void *arg)
 	vm_net_batch_flush(arg, NULL, NULL);
 }
 
+/* Down, off its bridge and into the group at once, if it is unikd's TAP
+ * (checked as the flush's dump does, on this one link). */
+static void
+vm_net_tap_retire(struct unikd *u, struct vm_net_doomed *d)
+{
+	struct nb_link_info li;
+	char alias[sizeof(li.alias)];
+
+	if (nb_link_get(u->nb, d->tap, &li) == -1)
+		return;	/* gone, or the flush will say */
+	snprintf(alias, sizeof(alias), NB_ALIAS_PREFIX "%s:%s", d->vm,
+	    d->nic);
+	if (strcmp(li.kind, "tun") != 0 || strcmp(li.alias, alias) != 0)
+		return;
+	if (nb_link_retire(u->nb, d->tap, VM_NET_GROUP) == -1)
+		log_warnx("vm=%s nic=%s tap=%s action=retire error=\"%s\"",
+		    d->vm, d->nic, d->tap, network_nb_failed(u));
+}
+
 void
 vm_net_tap_queue(struct unikd *u, const char *tap, const char *vm,
     const char *nic)
 {
+	const struct timeval delay = {0, VM_NET_BATCH_MS * 1000};
 	struct vm_net_batch *b;
 	struct vm_net_doomed *d;
 
@@ -271,13 +281,14 @@ vm_net_tap_queue(struct unikd *u, const char *tap, const char *vm,
 	snprintf(d->tap, sizeof(d->tap), "%s", tap);
 	snprintf(d->vm, sizeof(d->vm), "%s", vm);
 	snprintf(d->nic, sizeof(d->nic), "%s", nic);
+	vm_net_tap_retire(u, d);
 	if (b->ev == NULL && u->base != NULL &&
-	    (b->ev = event_new(u->base, -1, 0, vm_net_batch_cb, u)) == NULL)
+	    (b->ev = evtimer_new(u->base, vm_net_batch_cb, u)) == NULL)
 		fatal("vm_net_tap_queue");
 	if (b->ev == NULL)
 		vm_net_batch_flush(u, NULL, NULL);
-	else if (b->n == 1)
-		event_active(b->ev, EV_TIMEOUT, 1);
+	else if (!evtimer_pending(b->ev, NULL))
+		evtimer_add(b->ev, &delay);
 }
 
 void

@@ -26,9 +26,9 @@ void vm_net_tap_queue(struct unikd *, const char *tap, const char *vm,
 void vm_net_batch_flush(struct unikd *,
     void (*done)(void *arg, const char *tap, const char *vm, const char *nic),
     void *arg);
-/* Deletes now only the queued TAPs of the VM named vm (before it starts
- * again: its new TAPs take the same MACs); the rest wait for the event
- * loop's next turn. */
+/* Deletes the queue now if it holds TAPs of the VM named vm (before it
+ * starts again: its new TAPs take the same MACs); otherwise the queue
+ * waits for its timer. */
 void vm_net_batch_flush_vm(struct unikd *, const char *vm);
 /* Flushes, then frees the queue. */
 void vm_net_batch_free(struct unikd *);

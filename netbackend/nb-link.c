@@ -335,8 +335,10 @@ nb_link_delete_group(struct nb *nb, int group)
 	return nb_dellink(nb, 0, NULL, group, what);
 }
 
-int
-nb_link_set_group(struct nb *nb, const char *name, int group)
+/* One RTM_NEWLINK on an existing link: its group and, with retire, down
+ * and off its master. */
+static int
+nb_link_regroup(struct nb *nb, const char *name, int group, bool retire)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct nl_msg *msg;
@@ -345,15 +347,30 @@ nb_link_set_group(struct nb *nb, const char *name, int group)
 		return nb_fail(nb, ENODEV, "%s: name too long", name);
 	if (group < 0)
 		return nb_fail(nb, EINVAL, "%s: group %d", name, group);
+	if (retire)
+		ifi.ifi_change = IFF_UP;	/* and ifi_flags 0: down */
 	/* no NLM_F_CREATE: an existing link only, ENODEV otherwise */
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (msg == NULL || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) ||
 	    nla_put_string(msg, IFLA_IFNAME, name) ||
-	    nla_put_u32(msg, IFLA_GROUP, (uint32_t)group)) {
+	    nla_put_u32(msg, IFLA_GROUP, (uint32_t)group) ||
+	    (retire && nla_put_u32(msg, IFLA_MASTER, 0))) {
 		nlmsg_free(msg);
 		return nb_fail(nb, ENOMEM, "%s: no memory", name);
 	}
 	return nb_request(nb, msg, name);
+}
+
+int
+nb_link_set_group(struct nb *nb, const char *name, int group)
+{
+	return nb_link_regroup(nb, name, group, false);
+}
+
+int
+nb_link_retire(struct nb *nb, const char *name, int group)
+{
+	return nb_link_regroup(nb, name, group, true);
 }
 
 static void

@@ -122,6 +122,9 @@ int nb_link_delete_group(struct nb *, int group);
 /* Moves an existing link into netdev group (one RTM_NEWLINK setting
  * IFLA_GROUP); ENODEV when there is no such link, EINVAL for group < 0. */
 int nb_link_set_group(struct nb *, const char *name, int group);
+/* The same, and the link goes down and off its bridge in that one
+ * message: no frame passes it from then on. */
+int nb_link_retire(struct nb *, const char *name, int group);
 
 struct nb_bridge_params {
 	const char *name;
