@@ -35,7 +35,7 @@
 #define API_CONN_RETRY_MS 1000
 
 struct api_conn {
-	struct api *api;
+	struct api_conns *cs;
 	TAILQ_ENTRY(api_conn) entry;
 	struct bufferevent *bev;
 	struct evhttp_connection *evcon;	/* NULL until bound */
@@ -46,73 +46,74 @@ struct api_conn {
 
 /*
  * libevent 2.1 calls a listener's error callback with evhttp's pointer,
- * not ours: the one API listener is found here. Set by api_conns_start
- * and cleared by api_conns_stop; the only state outside struct unikd.
+ * not ours: the listeners (the API's, the metrics') are found here. Set
+ * by api_conns_start and cleared by api_conns_stop; the only state
+ * outside struct unikd.
  */
-static struct api *api_conn_listening;
+static struct api_conns *api_conns_listening[2];
 
 static void
 api_conn_deadline_set(struct api_conn *c)
 {
-	struct timeval tv = {.tv_sec = c->api->u->cf.request_timeout};
+	struct timeval tv = {.tv_sec = c->cs->u->cf.request_timeout};
 
 	evtimer_add(c->deadline, &tv);
 }
 
 /* fd -> connection, grown on demand: fds are small and dense. */
 static int
-api_conn_index(struct api *api, struct api_conn *c)
+api_conn_index(struct api_conns *cs, struct api_conn *c)
 {
 	struct api_conn **v;
 	size_t n;
 
-	if ((size_t)c->fd >= api->nconn_by_fd) {
+	if ((size_t)c->fd >= cs->nconn_by_fd) {
 		n = (size_t)c->fd + 64;
-		if ((v = reallocarray(api->conn_by_fd, n, sizeof(*v))) == NULL)
+		if ((v = reallocarray(cs->conn_by_fd, n, sizeof(*v))) == NULL)
 			return -1;
-		memset(v + api->nconn_by_fd, 0,
-		    (n - api->nconn_by_fd) * sizeof(*v));
-		api->conn_by_fd = v;
-		api->nconn_by_fd = n;
+		memset(v + cs->nconn_by_fd, 0,
+		    (n - cs->nconn_by_fd) * sizeof(*v));
+		cs->conn_by_fd = v;
+		cs->nconn_by_fd = n;
 	}
-	api->conn_by_fd[c->fd] = c;
+	cs->conn_by_fd[c->fd] = c;
 	return 0;
 }
 
 static struct api_conn *
-api_conn_of(struct api *api, struct evhttp_connection *evcon)
+api_conn_of(struct api_conns *cs, struct evhttp_connection *evcon)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
 	struct api_conn *c;
 
-	if (fd < 0 || (size_t)fd >= api->nconn_by_fd)
+	if (fd < 0 || (size_t)fd >= cs->nconn_by_fd)
 		return NULL;
-	c = api->conn_by_fd[fd];
+	c = cs->conn_by_fd[fd];
 	return c != NULL && c->evcon == evcon ? c : NULL;
 }
 
 static void
-api_conn_pause(struct api *api, const char *why)
+api_conn_pause(struct api_conns *cs, const char *why)
 {
-	if (api->stopping)
+	if (cs->stopping)
 		return;
-	evconnlistener_disable(api->listener);
-	api->paused = true;
-	if (!api->pause_warned)
-		log_warnx("api: %s: accepting paused (%u connections open)",
-		    why, api->nconns);
-	api->pause_warned = true;
+	evconnlistener_disable(cs->listener);
+	cs->paused = true;
+	if (!cs->pause_warned)
+		log_warnx("%s: %s: accepting paused (%u connections open)",
+		    cs->name, why, cs->nconns);
+	cs->pause_warned = true;
 }
 
 static void
-api_conn_resume(struct api *api)
+api_conn_resume(struct api_conns *cs)
 {
-	if (api->stopping || !api->paused ||
-	    api->nconns >= api->u->cf.max_connections)
+	if (cs->stopping || !cs->paused ||
+	    cs->nconns >= cs->u->cf.max_connections)
 		return;
-	api->paused = false;
-	evconnlistener_enable(api->listener);
+	cs->paused = false;
+	evconnlistener_enable(cs->listener);
 }
 
 static void
@@ -127,7 +128,8 @@ api_conn_retry(evutil_socket_t fd, short what, void *arg)
 static void
 api_conn_accept_error(struct evconnlistener *lev, void *arg)
 {
-	struct api *api = api_conn_listening;
+	struct api_conns *cs = NULL;
+	size_t i;
 	struct timeval tv = {
 		.tv_sec = API_CONN_RETRY_MS / 1000,
 		.tv_usec = (API_CONN_RETRY_MS % 1000) * 1000,
@@ -136,31 +138,35 @@ api_conn_accept_error(struct evconnlistener *lev, void *arg)
 	char why[128];
 
 	(void)arg;
-	if (api == NULL || api->listener != lev)
+	for (i = 0; i < 2 && cs == NULL; i++)
+		if (api_conns_listening[i] != NULL &&
+		    api_conns_listening[i]->listener == lev)
+			cs = api_conns_listening[i];
+	if (cs == NULL)
 		return;
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
 	    err != ENOMEM) {
-		log_debug("api: accept: %s", strerror(err));
+		log_debug("%s: accept: %s", cs->name, strerror(err));
 		return;
 	}
 	snprintf(why, sizeof(why), "accept: %s", strerror(err));
-	api_conn_pause(api, why);
-	evtimer_add(api->retry, &tv);
+	api_conn_pause(cs, why);
+	evtimer_add(cs->retry, &tv);
 }
 
 static void
 api_conn_free(struct api_conn *c)
 {
-	struct api *api = c->api;
+	struct api_conns *cs = c->cs;
 
-	TAILQ_REMOVE(&api->conns, c, entry);
-	if (c->fd >= 0 && (size_t)c->fd < api->nconn_by_fd &&
-	    api->conn_by_fd[c->fd] == c)
-		api->conn_by_fd[c->fd] = NULL;
+	TAILQ_REMOVE(&cs->conns, c, entry);
+	if (c->fd >= 0 && (size_t)c->fd < cs->nconn_by_fd &&
+	    cs->conn_by_fd[c->fd] == c)
+		cs->conn_by_fd[c->fd] = NULL;
 	event_free(c->deadline);
 	free(c);
-	api->nconns--;
-	api_conn_resume(api);
+	cs->nconns--;
+	api_conn_resume(cs);
 }
 
 /* evhttp frees the connection: the client left, a reply ended it, or
@@ -187,8 +193,9 @@ api_conn_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->evcon != NULL) {
-		log_info("api: fd=%d action=close reason=\"no whole request "
-		    "within %u s\"", c->fd, c->api->u->cf.request_timeout);
+		log_info("%s: fd=%d action=close reason=\"no whole request "
+		    "within %u s\"", c->cs->name, c->fd,
+		    c->cs->u->cf.request_timeout);
 		/* runs api_conn_closed(), which frees c */
 		evhttp_connection_free(c->evcon);
 		return;
@@ -197,7 +204,7 @@ api_conn_timer(evutil_socket_t fd, short what, void *arg)
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
 	c->fd = evcon != NULL ? bufferevent_getfd(c->bev) : -1;
 	bufferevent_decref(c->bev);
-	if (evcon == NULL || c->fd < 0 || api_conn_index(c->api, c) == -1) {
+	if (evcon == NULL || c->fd < 0 || api_conn_index(c->cs, c) == -1) {
 		if (evcon != NULL)
 			evhttp_connection_free(evcon);
 		api_conn_free(c);
@@ -209,16 +216,16 @@ api_conn_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* evhttp's bevcb: one call per accepted connection. */
-struct bufferevent *
+static struct bufferevent *
 api_conn_new(struct event_base *base, void *arg)
 {
-	struct api *api = arg;
+	struct api_conns *cs = arg;
 	struct api_conn *c;
 	char why[64];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;	/* evhttp makes one: served, not counted */
-	c->api = api;
+	c->cs = cs;
 	c->fd = -1;
 	c->bev = bufferevent_socket_new(base, -1, 0);
 	c->deadline = evtimer_new(base, api_conn_timer, c);
@@ -233,14 +240,14 @@ api_conn_new(struct event_base *base, void *arg)
 	/* kept until bound, so a connection evhttp drops at once is seen */
 	bufferevent_incref(c->bev);
 	event_active(c->deadline, EV_TIMEOUT, 1);
-	TAILQ_INSERT_TAIL(&api->conns, c, entry);
-	if (++api->nconns >= api->u->cf.max_connections) {
+	TAILQ_INSERT_TAIL(&cs->conns, c, entry);
+	if (++cs->nconns >= cs->u->cf.max_connections) {
 		snprintf(why, sizeof(why), "max_connections (%u) reached",
-		    api->u->cf.max_connections);
-		api_conn_pause(api, why);
-	} else if (api->pause_warned) {
-		log_info("api: accepting connections again");
-		api->pause_warned = false;
+		    cs->u->cf.max_connections);
+		api_conn_pause(cs, why);
+	} else if (cs->pause_warned) {
+		log_info("%s: accepting connections again", cs->name);
+		cs->pause_warned = false;
 	}
 	return c->bev;
 }
@@ -256,10 +263,10 @@ api_conn_replied(struct evhttp_request *req, void *arg)
 }
 
 void
-api_conn_request(struct api *api, struct evhttp_request *req)
+api_conn_request(struct api_conns *cs, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct api_conn *c = evcon != NULL ? api_conn_of(api, evcon) : NULL;
+	struct api_conn *c = evcon != NULL ? api_conn_of(cs, evcon) : NULL;
 
 	if (c == NULL)
 		return;
@@ -268,10 +275,10 @@ api_conn_request(struct api *api, struct evhttp_request *req)
 }
 
 int
-api_conn_watch(struct api *api, struct evhttp_connection *evcon,
+api_conn_watch(struct api_conns *cs, struct evhttp_connection *evcon,
     struct api_pending *p)
 {
-	struct api_conn *c = api_conn_of(api, evcon);
+	struct api_conn *c = api_conn_of(cs, evcon);
 
 	if (c == NULL)
 		return -1;
@@ -280,42 +287,62 @@ api_conn_watch(struct api *api, struct evhttp_connection *evcon,
 }
 
 void
-api_conn_unwatch(struct api *api, struct evhttp_connection *evcon)
+api_conn_unwatch(struct api_conns *cs, struct evhttp_connection *evcon)
 {
-	struct api_conn *c = api_conn_of(api, evcon);
+	struct api_conn *c = api_conn_of(cs, evcon);
 
 	if (c != NULL)
 		c->pending = NULL;
 }
 
 int
-api_conns_start(struct api *api, struct evhttp_bound_socket *bound)
+api_conns_start(struct api_conns *cs, struct unikd *u, const char *name,
+    struct evhttp *http, struct evhttp_bound_socket *bound)
 {
-	TAILQ_INIT(&api->conns);
-	api->listener = evhttp_bound_socket_get_listener(bound);
-	api->retry = evtimer_new(api->u->base, api_conn_retry, api);
-	if (api->retry == NULL)
+	size_t i;
+
+	memset(cs, 0, sizeof(*cs));
+	TAILQ_INIT(&cs->conns);
+	cs->u = u;
+	cs->name = name;
+	cs->listener = evhttp_bound_socket_get_listener(bound);
+	if ((cs->retry = evtimer_new(u->base, api_conn_retry, cs)) == NULL)
 		return -1;
-	api_conn_listening = api;
-	evconnlistener_set_error_cb(api->listener, api_conn_accept_error);
+	for (i = 0; i < 2 && api_conns_listening[i] != NULL; i++)
+		;
+	if (i == 2) {
+		event_free(cs->retry);
+		cs->retry = NULL;
+		return -1;
+	}
+	api_conns_listening[i] = cs;
+	evconnlistener_set_error_cb(cs->listener, api_conn_accept_error);
+	evhttp_set_bevcb(http, api_conn_new, cs);
 	return 0;
 }
 
-/* After evhttp_free (which closed every bound connection): the ones
- * not bound yet. */
 void
-api_conns_stop(struct api *api)
+api_conns_stop(struct api_conns *cs, struct evhttp *http)
 {
 	struct api_conn *c;
+	size_t i;
 
-	while ((c = TAILQ_FIRST(&api->conns)) != NULL) {
-		if (c->evcon == NULL)
+	/* evhttp_free closes every connection evhttp made (each runs
+	 * api_conn_closed) and the listener: nothing may enable it now */
+	cs->stopping = true;
+	if (http != NULL)
+		evhttp_free(http);
+	while ((c = TAILQ_FIRST(&cs->conns)) != NULL) {
+		if (c->evcon == NULL)	/* accepted, not bound yet */
 			bufferevent_decref(c->bev);
 		api_conn_free(c);
 	}
-	if (api->retry != NULL)
-		event_free(api->retry);
-	free(api->conn_by_fd);
-	if (api_conn_listening == api)
-		api_conn_listening = NULL;
+	if (cs->retry != NULL)
+		event_free(cs->retry);
+	cs->retry = NULL;
+	free(cs->conn_by_fd);
+	cs->conn_by_fd = NULL;
+	for (i = 0; i < 2; i++)
+		if (api_conns_listening[i] == cs)
+			api_conns_listening[i] = NULL;
 }

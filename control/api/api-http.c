@@ -249,7 +249,7 @@ api_pending_start(struct api_pending *p, struct api_req *r,
 	p->eof = event_new(evhttp_connection_get_base(evcon),
 	    bufferevent_getfd(bev), EV_READ, api_pending_eof, p);
 	if (p->eof == NULL || event_add(p->eof, NULL) == -1 ||
-	    api_conn_watch(r->u->api, evcon, p) == -1) {
+	    api_conn_watch(&r->u->api->conns, evcon, p) == -1) {
 		if (p->eof != NULL)
 			event_free(p->eof);
 		p->eof = NULL;
@@ -300,7 +300,7 @@ void
 api_pending_finish(struct api_pending *p)
 {
 	if (p->evcon != NULL)
-		api_conn_unwatch(p->api, p->evcon);
+		api_conn_unwatch(&p->api->conns, p->evcon);
 	p->evcon = NULL;
 	if (p->eof != NULL)
 		event_free(p->eof);

@@ -22,13 +22,10 @@ struct api_conn;
 struct evconnlistener;
 struct evhttp_bound_socket;
 
-struct api {
+/* The connections of one evhttp server (api-conn.c). */
+struct api_conns {
 	struct unikd *u;
-	struct evhttp *http;
-	int fd;          /* the listening socket */
-	bool own_socket; /* we created cf.socket: unlink it at stop */
-	struct api_metrics *metrics; /* request counters (api-metrics.c) */
-	/* connections (api-conn.c) */
+	const char *name;	/* "api", "metrics": in log lines */
 	TAILQ_HEAD(, api_conn) conns;
 	unsigned nconns;
 	struct api_conn **conn_by_fd;	/* indexed by socket fd */
@@ -38,6 +35,15 @@ struct api {
 	bool paused;		/* the listener is disabled */
 	bool pause_warned;	/* this episode was logged */
 	bool stopping;		/* evhttp_free under way */
+};
+
+struct api {
+	struct unikd *u;
+	struct evhttp *http;
+	int fd;          /* the listening socket */
+	bool own_socket; /* we created cf.socket: unlink it at stop */
+	struct api_metrics *metrics; /* request counters (api-metrics.c) */
+	struct api_conns conns;
 };
 
 /* One request as a route handler sees it; valid during the call only. */
@@ -101,16 +107,20 @@ void api_pending_finish(struct api_pending *);
 /* The client went away: finish p and tell its owner (api-conn.c). */
 void api_pending_closed(struct api_pending *);
 
-/* api-conn.c: connection limits and request deadlines. */
-struct bufferevent *api_conn_new(struct event_base *base, void *api);
-/* A whole request arrived (api_request): no deadline until replied. */
-void api_conn_request(struct api *, struct evhttp_request *req);
+/*
+ * api-conn.c: connection limits and request deadlines for the evhttp
+ * server http, bound at bound (its bevcb is taken).
+ */
+int api_conns_start(struct api_conns *, struct unikd *u, const char *name,
+    struct evhttp *http, struct evhttp_bound_socket *bound);
+/* Frees http (closing its connections) and what the connections held. */
+void api_conns_stop(struct api_conns *, struct evhttp *http);
+/* A whole request arrived (the gencb): no deadline until replied. */
+void api_conn_request(struct api_conns *, struct evhttp_request *req);
 /* A wait or stream on evcon: p hears of the connection closing. */
-int api_conn_watch(struct api *, struct evhttp_connection *evcon,
+int api_conn_watch(struct api_conns *, struct evhttp_connection *evcon,
     struct api_pending *p);
-void api_conn_unwatch(struct api *, struct evhttp_connection *evcon);
-int api_conns_start(struct api *, struct evhttp_bound_socket *bound);
-void api_conns_stop(struct api *);
+void api_conn_unwatch(struct api_conns *, struct evhttp_connection *evcon);
 
 /* Replies with a JSON document (consumed; NULL replies 500). */
 void api_reply_json(struct evhttp_request *, int status, json_t *);

@@ -49,6 +49,7 @@ struct api_metrics {
 	struct api_metrics_route *routes;
 	size_t n, cap;
 	struct evhttp *http; /* [metrics] listen, or NULL */
+	struct api_conns conns; /* its connections' limits */
 };
 
 static struct api_metrics *
@@ -322,6 +323,7 @@ api_metrics_tcp(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
+	api_conn_request(&u->api->metrics->conns, req);
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		evhttp_send_error(req, 404, "only /metrics is served here");
 		return;
@@ -366,6 +368,7 @@ int
 api_metrics_start(struct unikd *u)
 {
 	const char *listen = u->cf.metrics_listen;
+	struct evhttp_bound_socket *bound;
 	struct api_metrics *m;
 	unsigned short port;
 	char host[256];
@@ -386,7 +389,9 @@ api_metrics_start(struct unikd *u)
 	                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_max_body_size(m->http, 0);
 	evhttp_set_gencb(m->http, api_metrics_tcp, u);
-	if (evhttp_bind_socket_with_handle(m->http, host, port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host,
+	    port)) == NULL ||
+	    api_conns_start(&m->conns, u, "metrics", m->http, bound) == -1) {
 		log_warn("metrics: cannot listen on %s", listen);
 		evhttp_free(m->http);
 		m->http = NULL;
@@ -404,7 +409,7 @@ api_metrics_stop(struct unikd *u)
 	if (m == NULL)
 		return;
 	if (m->http != NULL)
-		evhttp_free(m->http);
+		api_conns_stop(&m->conns, m->http);
 	free(m->routes);
 	free(m);
 	u->api->metrics = NULL;

@@ -290,7 +290,7 @@ api_request(struct evhttp_request *req, void *arg)
 	const char *q;
 
 	TAILQ_INIT(&r.query);
-	api_conn_request(api, req);
+	api_conn_request(&api->conns, req);
 	r.method = api_method_name(cmd);
 	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (api_authorize(api->u, req, &e) == -1) {
@@ -422,13 +422,12 @@ api_http_setup(struct api *api)
 	 * client, still sending, gets to read the answer. */
 	evhttp_set_flags(api->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(api->http, api_request, api);
-	evhttp_set_bevcb(api->http, api_conn_new, api);
 	if ((bound = evhttp_accept_socket_with_handle(api->http,
 	    api->fd)) == NULL) {
 		log_warnx("api: cannot accept on fd %d", api->fd);
 		return -1;
 	}
-	return api_conns_start(api, bound);
+	return api_conns_start(&api->conns, u, "api", api->http, bound);
 }
 
 int
@@ -443,7 +442,6 @@ api_start(struct unikd *u, int fd)
 	}
 	api->u = u;
 	api->fd = fd;
-	TAILQ_INIT(&api->conns);
 	if (fd >= 0) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
 			log_warn("api: socket fd %d", fd);
@@ -458,10 +456,8 @@ api_start(struct unikd *u, int fd)
 	    api->own_socket ? u->cf.socket : "(from systemd)", api->fd);
 	return 0;
 fail:
-	api->stopping = true;
 	if (api->http != NULL)
-		evhttp_free(api->http);
-	api_conns_stop(api);
+		api_conns_stop(&api->conns, api->http);
 	if (api->own_socket) {
 		close(api->fd);
 		unlink(u->cf.socket);
@@ -479,9 +475,7 @@ api_stop(struct unikd *u)
 		return;
 	/* Closes the listener and every connection; pending requests
 	 * hear of it through their close callbacks. */
-	api->stopping = true;
-	evhttp_free(api->http);
-	api_conns_stop(api);
+	api_conns_stop(&api->conns, api->http);
 	if (api->own_socket && unlink(u->cf.socket) == -1)
 		log_warn("socket=%s: unlink", u->cf.socket);
 	free(api);

@@ -9,7 +9,11 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 command -v prlimit >/dev/null || { echo "SKIP: prlimit is needed"; exit 77; }
+MPORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >>"$CONF" <<EOF
+
+[metrics]
+listen = 127.0.0.1:$MPORT
 
 [limits]
 max_connections = 20
@@ -18,18 +22,23 @@ max_body_size = 4M
 EOF
 start_unikd
 
-# hold N_IDLE N_SLOW N_HALF WAIT: opens the connections, then waits up to
-# WAIT s for unikd to close each; prints how many it closed, and when.
+# hold N_IDLE N_SLOW N_HALF WAIT [PORT]: opens the connections (to the
+# API socket, or the metrics port), then waits up to WAIT s for unikd to
+# close each; prints how many it closed, and when.
 hold() {
 	"$PY" - "$SOCK" "$@" <<'EOF'
 import socket, sys, time, select
-path, n_idle, n_slow, n_half, wait = sys.argv[1], *map(int, sys.argv[2:])
+path, n_idle, n_slow, n_half, wait = sys.argv[1], *map(int, sys.argv[2:6])
+port = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 conns = []
 def conn(kind):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if port:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.setblocking(False)
     try:
-        s.connect(path)
+        s.connect(("127.0.0.1", port) if port else path)
     except BlockingIOError:
         pass
     conns.append([s, kind, None, 0])
@@ -83,6 +92,15 @@ grep -q "max_connections (20) reached" "$T/unikd.log" ||
     fail "the warning does not name max_connections"
 grep -q "accepting connections again" "$T/unikd.log" ||
     fail "no word of accepting again"
+
+info "the same on the metrics port"
+read -r closed latest < <(hold 25 5 0 15 "$MPORT")
+info "unikd closed $closed of 30 on the metrics port, the last after ${latest}s"
+assert_eq "$closed" 30 "metrics connections unikd closed"
+grep -q "metrics: max_connections (20) reached: accepting paused" \
+    "$T/unikd.log" || fail "no warning for the metrics port's episode"
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$MPORT/metrics" ||
+    fail "GET /metrics after the connections"
 
 info "a stream outlives request_timeout"
 curl -sS -N --unix-socket "$SOCK" \
