@@ -3,9 +3,10 @@
  * (method, URL, headers, body), through evhttp, the route table and the
  * real handlers of a daemon context with its own state dir, store and
  * socket in /tmp. Whatever the bytes, unikd must not crash or leak, and
- * must answer or close. No tender is available, so no VM ever starts;
- * run as root, it first moves into a network namespace of its own, so
- * the networks a request makes touch nothing of the host's.
+ * must answer or close. No tender is probed (u->tenders is empty), so no
+ * VM ever starts; run as root, it first moves into a network namespace
+ * of its own, so the networks a request makes touch nothing of the
+ * host's.
  */
 #include "config.h"
 
@@ -39,16 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The daemon under test lives as long as the fuzzer. */
 static struct unikd fz;
 static char fz_dir[64];
-
-/* No tender is available: a start is always refused (unikd.c's own
- * lookup reads the tenders probed at start-up, which the fuzzer has not). */
-const struct unikd_tender *
-unikd_tender_find(const struct unikd *u, const char *name)
-{
-	(void)u;
-	(void)name;
-	return NULL;
-}
 
 static char *
 fz_path(const char *rel)
