@@ -50,6 +50,10 @@ int vm_run_fits(struct vm *, struct uerr *e);
 int vm_run_spawn(struct vm *, struct uerr *e);
 /* Connects to the monitor of a VM the store says is active. */
 void vm_run_adopt(struct vm *);
+/* vm-exit.c: the tender is gone (wstatus as from waitpid, reason NULL or
+ * why unikd knows no better): records it and applies the restart policy. */
+void vm_exited(struct vm *, int wstatus, int64_t finished_at,
+    const char *reason);
 /* Arms the timer of a restart the store says is pending (restart_at). */
 void vm_run_resume_restart(struct vm *);
 /* Ends the VM's monitor connection; the tender keeps running, and
