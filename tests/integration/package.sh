@@ -63,7 +63,7 @@ fi
 info "dpkg-buildpackage"
 src=$T/pkg/unikd
 mkdir -p "$src"
-if [ -d "$top_srcdir/.git" ]; then
+if [ -e "$top_srcdir/.git" ]; then
 	# the files of the work tree, not the build trees beside them
 	(cd "$top_srcdir" && git ls-files -co --exclude-standard -z |
 	    tar --null -T - -cf -) | tar -xf - -C "$src" ||
@@ -73,7 +73,11 @@ else
 	chmod -R u+w "$src"
 fi
 start=$(date +%s)
-(cd "$src" && dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1 || {
+# The package's own `make check-unit` must not see this make's variables
+# (MAKEFLAGS carries TEST_LOGS, which would run every test again, this one
+# included).
+(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TESTS -u TEST_LOGS \
+    UNIKD_TEST_PACKAGE=0 dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1 || {
 	tail -n 60 "$T/build.log" >&2
 	fail "dpkg-buildpackage failed (log above)"
 }
