@@ -31,6 +31,8 @@
 #include "log.h"
 #include "unikd.h"
 
+/* The most one write of a reply may send (the socket takes what fits). */
+#define API_CONN_WRITE_MAX (256 * 1024)
 /* How long accepting pauses after accept() ran out of descriptors. */
 #define API_CONN_RETRY_MS 1000
 
@@ -237,6 +239,10 @@ api_conn_new(struct event_base *base, void *arg)
 		free(c);
 		return NULL;
 	}
+	/* A large reply (a list of 1000 VMs, /metrics) leaves in big
+	 * pieces, not libevent's default 16 KiB per turn of the loop, so it
+	 * does not take a turn for each while bulk work runs. */
+	bufferevent_set_max_single_write(c->bev, API_CONN_WRITE_MAX);
 	/* kept until bound, so a connection evhttp drops at once is seen */
 	bufferevent_incref(c->bev);
 	event_active(c->deadline, EV_TIMEOUT, 1);
