@@ -43,6 +43,14 @@ static const struct {
 };
 #define BUNDLE_NTENDERS (sizeof(bundle_tenders) / sizeof(bundle_tenders[0]))
 
+/* What CRI runtimes annotate a pod's sandbox container with. */
+static const struct {
+	const char *key, *value;
+} bundle_sandbox_keys[] = {
+    {"io.kubernetes.cri.container-type", "sandbox"},
+    {"io.kubernetes.cri-o.ContainerType", "sandbox"},
+};
+
 /* The container's name, as each engine annotates it. */
 static const char *const bundle_name_keys[] = {
     OCI_LABEL_NAME, /* podman has none of its own: --annotation */
@@ -406,6 +414,23 @@ bundle_rootfs(const char *dir, const json_t *cfg, struct oci_bundle *b)
 	return 0;
 }
 
+static bool
+bundle_is_sandbox(const json_t *ann)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(bundle_sandbox_keys) /
+	                    sizeof(bundle_sandbox_keys[0]);
+	     i++) {
+		v = json_string_value(
+		    json_object_get(ann, bundle_sandbox_keys[i].key));
+		if (v != NULL && strcmp(v, bundle_sandbox_keys[i].value) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 bundle_name(struct oci_bundle *b)
 {
@@ -446,6 +471,17 @@ oci_bundle_load(const struct oci *o, const char *dir, struct oci_bundle *b)
 	    json_is_true(json_object_get(json_object_get(cfg, "process"),
 	        "terminal"));
 	bundle_name(b);
+	/* the pod's sandbox holds its namespaces and runs nothing of ours:
+	 * no image, no VM, a process that waits to be told to end */
+	if ((b->sandbox = bundle_is_sandbox(b->annotations))) {
+		if (bundle_rootfs(dir, cfg, b) == -1) {
+			json_decref(cfg);
+			oci_bundle_free(b);
+			return -1;
+		}
+		json_decref(cfg);
+		return 0;
+	}
 	snprintf(b->cgroup, sizeof(b->cgroup), "%s",
 	    bundle_str(cfg, "linux", "cgroupsPath") != NULL
 	        ? bundle_str(cfg, "linux", "cgroupsPath")

@@ -109,7 +109,11 @@ delete_exec(struct oci *o, int argc, char **argv)
 	}
 	if (status == OCI_CREATED && kill(st.pid, SIGKILL) == -1)
 		oci_log(OCI_WARN, "kill %d: %s", (int)st.pid, strerror(errno));
-	if (oci_vm_remove(o, st.vm, force || status == OCI_CREATED) == -1) {
+	if (status == OCI_RUNNING && st.vm[0] == '\0' &&
+	    kill(st.pid, SIGKILL) == -1)
+		oci_log(OCI_WARN, "kill %d: %s", (int)st.pid, strerror(errno));
+	if (st.vm[0] != '\0' &&
+	    oci_vm_remove(o, st.vm, force || status == OCI_CREATED) == -1) {
 		oci_state_free(&st);
 		return 1;
 	}
@@ -155,7 +159,8 @@ ps_exec(struct oci *o, int argc, char **argv)
 	pids = json_array();
 	if (oci_state_status(o, &st) != OCI_STOPPED) {
 		json_array_append_new(pids, json_integer(st.pid));
-		if (oci_vm_get(o, st.vm, &status, &vm) == 0 &&
+		if (st.vm[0] != '\0' &&
+		    oci_vm_get(o, st.vm, &status, &vm) == 0 &&
 		    json_is_integer(json_object_get(vm, "pid")))
 			json_array_append(pids, json_object_get(vm, "pid"));
 		json_decref(vm);

@@ -298,12 +298,13 @@ create_exec(struct oci *o, int argc, char **argv)
 	}
 	if (r.console_socket != NULL && create_console_connect(&r) == -1)
 		goto out;
-	if (oci_vm_name(o, r.id, r.vm, sizeof(r.vm)) == -1 ||
-	    oci_vm_create(o, r.vm, r.id, &b) == -1)
+	if (!b.sandbox && (oci_vm_name(o, r.id, r.vm, sizeof(r.vm)) == -1 ||
+	                      oci_vm_create(o, r.vm, r.id, &b) == -1))
 		goto out;
 	if ((r.console_socket != NULL && create_console_send(&r) == -1) ||
 	    create_process(o, &r, &b) == -1) {
-		oci_vm_remove(o, r.vm, true);
+		if (!b.sandbox)
+			oci_vm_remove(o, r.vm, true);
 		goto out;
 	}
 	rc = 0;

@@ -290,6 +290,27 @@ proc_signalfd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* A pod's sandbox: lives until a signal says to end, as pause does
+ * (0 for TERM and INT, 128+signal for others that end a process). */
+static int
+proc_sandbox(struct proc *p)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd = {.fd = p->sfd, .events = POLLIN};
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			return 1;
+		if (read(p->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			return 0;
+		if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR1 &&
+		    si.ssi_signo != SIGUSR2)
+			return 128 + (int)si.ssi_signo;
+	}
+}
+
 /* Tells start how the start went: "0\n", or "1 <message>\n". */
 static void
 proc_report(int fd, const char *err)
@@ -323,6 +344,10 @@ oci_proc_run(struct oci *o, const struct oci_proc *op)
 		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
 		proc_report(fd, err);
 		_exit(1);
+	}
+	if (op->vm[0] == '\0') {
+		proc_report(fd, NULL);
+		exit(proc_sandbox(&p));
 	}
 	if (oci_vm_post(o, op->vm, "/start", &status, err, sizeof(err)) ==
 	    -1) {

@@ -164,7 +164,12 @@ kill_exec(struct oci *o, int argc, char **argv)
 			rc = 0;
 		break;
 	case OCI_RUNNING:
-		if (oci_vm_signal(o, st.vm, sig) == 0)
+		if (st.vm[0] == '\0') /* a sandbox: its process only */
+			rc = kill(st.pid, sig) == -1
+			         ? oci_error("kill %d: %s", (int)st.pid,
+			               strerror(errno))
+			         : 0;
+		else if (oci_vm_signal(o, st.vm, sig) == 0)
 			rc = 0;
 		break;
 	}

@@ -64,7 +64,8 @@ bool oci_id_valid(const char *id);
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
 struct oci_state {
 	char id[OCI_ID_MAX + 1];
-	char vm[64];             /* the unikd VM (and image) name */
+	char vm[64];             /* the unikd VM (and image) name; "" for a
+	                          * pod's sandbox, which has none */
 	char bundle[4096];
 	char rootfs[4096];
 	pid_t pid;               /* the container process */
@@ -104,6 +105,7 @@ struct oci_bundle {
 	char netns[4096];   /* linux.namespaces network path, or "" */
 	char cgroup[4096];  /* linux.cgroupsPath, or "" */
 	bool terminal;      /* process.terminal */
+	bool sandbox;       /* a Kubernetes pod's sandbox ("pause") */
 };
 /* Reads BUNDLE/config.json; -1 after logging what is wrong. */
 int oci_bundle_load(const struct oci *, const char *dir, struct oci_bundle *);

@@ -196,6 +196,19 @@ assert_contains "$(cat "$T/c7.tty")" "testguest: ready" "the console on the pty"
 assert_eq "$(cat "$T/c7.out")" "" "c7's stdout (the pty has it)"
 oci delete c7 || fail "delete c7"
 
+info "a Kubernetes pod's sandbox: a process that holds the pod, no VM"
+bundle "$T/b8" '{"io.kubernetes.cri.container-type": "sandbox"}'
+rm "$T/b8/rootfs/app.spt"	# pause is not a unikernel, and not needed
+vms_before=$(uk --json ps -a | jlines 'e["name"]' | sort)
+run_reaped c8 "$T/b8"
+oci start c8 || fail "start c8"
+assert_eq "$(state_of c8 'd["status"]')" running "status of the sandbox"
+assert_eq "$(uk --json ps -a | jlines 'e["name"]' | sort)" "$vms_before" \
+    "VMs with a sandbox running"
+oci kill c8 TERM || fail "kill c8"
+assert_eq "$(reaped c8)" "exit 0" "exit of the sandbox on SIGTERM"
+oci delete c8 || fail "delete c8"
+
 info "what a unikernel cannot do: one clear line"
 for cmd in exec pause update checkpoint; do
 	oci "$cmd" c4 2>"$T/err" && fail "$cmd succeeded"
