@@ -251,7 +251,10 @@ api_conn_new(struct event_base *base, void *arg)
 		snprintf(why, sizeof(why), "max_connections (%u) reached",
 		    cs->u->cf.max_connections);
 		api_conn_pause(cs, why);
-	} else if (cs->pause_warned) {
+	} else if (cs->pause_warned && cs->nconns <=
+	    cs->u->cf.max_connections - cs->u->cf.max_connections / 4) {
+		/* an episode ends well below the limit, so clients that
+		 * keep it full get one warning, not one per close */
 		log_info("%s: accepting connections again", cs->name);
 		cs->pause_warned = false;
 	}

@@ -88,6 +88,12 @@ assert_eq "$closed" 28 "connections unikd closed"
 uk info >/dev/null || fail "info after the connections"
 n=$(grep -c "accepting paused" "$T/unikd.log")
 assert_eq "$n" 1 "warnings for the max_connections episode"
+# later: no second warning without accepting again in between
+one_per_episode() {
+	awk '/accepting paused/ { if (p) bad = 1; p = 1 }
+	    /accepting connections again/ { p = 0 }
+	    END { exit bad }' "$T/unikd.log"
+}
 grep -q "max_connections (20) reached" "$T/unikd.log" ||
     fail "the warning does not name max_connections"
 grep -q "accepting connections again" "$T/unikd.log" ||
@@ -138,6 +144,7 @@ grep -q "accept: Too many open files: accepting paused" "$T/unikd.log" ||
     fail "no warning for the fd shortage"
 [ "$cpu" -lt 300 ] || fail "unikd used $cpu CPU ticks: it spins"
 [ "$logged" -lt 200 ] || fail "unikd logged $logged lines: it spins"
+one_per_episode || fail "two warnings in one episode"
 prlimit --pid "$UNIKD_PID" --nofile="$soft": || fail "prlimit back"
 uk info >/dev/null || fail "info after the fd shortage"
 echo "PASS: connections"
