@@ -86,6 +86,7 @@ deb=$(ls "$T"/pkg/unikd_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no .deb made"
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/sbin/unikd ./usr/bin/unikctl ./usr/libexec/unikd-monitor \
+    ./usr/bin/unikd-oci ./usr/share/man/man8/unikd-oci.8.gz \
     ./lib/systemd/system/unikd.service ./lib/systemd/system/unikd.socket \
     ./usr/lib/sysusers.d/unikd.conf ./usr/lib/tmpfiles.d/unikd.conf \
     ./usr/share/bash-completion/completions/unikctl ./etc/unikd/unikd.conf \
@@ -158,7 +159,8 @@ echo "$out" | grep -F 'unikd.' && fail "systemd-analyze verify complains"
 assert_eq "$rc" 0 "exit code of systemd-analyze verify"
 
 info "man pages"
-for page in man8/unikd.8 man1/unikctl.1 man5/unikd.conf.5; do
+for page in man8/unikd.8 man1/unikctl.1 man5/unikd.conf.5 \
+    man8/unikd-oci.8; do
 	out=$(MANWIDTH=80 man -l "/usr/share/man/$page.gz" 2>"$T/man.err" |
 	    col -b) || fail "man -l $page"
 	assert_contains "$out" "NAME" "$page rendered"
