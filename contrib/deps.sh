@@ -2,7 +2,8 @@
 # Installs what unikd needs to build and to run its tests (Debian 12).
 # qemu-system-x86, ipxe-qemu and ipxe (about 13 s to install) give
 # tests/integration/qemu.sh a real tender and a bootable image.
-# podman (with conmon, netavark) and containerd (with runc) are the
+# podman (with conmon, netavark, which needs iptables) and containerd
+# (with runc) are the
 # engines tests/integration/podman.sh drives unikd-oci with.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -12,7 +13,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libsystemd-dev libnftables-dev
       curl iproute2 iputils-ping nftables procps python3 util-linux man-db
       qemu-system-x86 ipxe-qemu ipxe
-      podman conmon netavark aardvark-dns crun containerd runc"
+      podman conmon netavark aardvark-dns iptables crun containerd runc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
