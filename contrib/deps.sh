@@ -3,8 +3,8 @@
 # qemu-system-x86, ipxe-qemu and ipxe (about 13 s to install) give
 # tests/integration/qemu.sh a real tender and a bootable image.
 # podman (with conmon, netavark, which needs iptables) and containerd
-# (with runc) are the
-# engines tests/integration/podman.sh drives unikd-oci with.
+# (with runc) are the engines tests/integration/podman.sh and
+# containerd.sh drive unikd-oci with.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config
