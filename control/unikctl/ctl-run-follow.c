@@ -121,6 +121,7 @@ run_unsettled(struct ctl *c, const char *name, const json_t *vm)
 	/* a VM started again already shows its end under last_exit */
 	const json_t *end = json_is_object(json_object_get(vm, "last_exit")) ?
 	    json_object_get(vm, "last_exit") : vm;
+	const char *now;
 	char path[512];
 	int st;
 
@@ -132,9 +133,12 @@ run_unsettled(struct ctl *c, const char *name, const json_t *vm)
 		    ctl_jstr(end, "exit_reason"));
 		return 0;
 	}
+	/* started again by its restart policy: say so, not "starting" */
+	now = ctl_jstr(vm, "state");
+	if (strcmp(now, "starting") == 0 || strcmp(now, "running") == 0)
+		now = "restarting";
 	fprintf(stderr, "unikctl: vm '%s' exited: %s (now %s); its last "
-	    "console lines:\n", name, ctl_jstr(end, "exit_reason"),
-	    ctl_jstr(vm, "state"));
+	    "console lines:\n", name, ctl_jstr(end, "exit_reason"), now);
 	if (ctl_vm_path(path, sizeof(path), name,
 	    "/console?tail=" RUN_SETTLE_LINES) == 0) {
 		fflush(stdout);

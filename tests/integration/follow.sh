@@ -16,6 +16,10 @@ tpid=$!
 epid=$!
 ticked() { [ "$(ticks <"$T/logs" | tail -n 1)" -ge "$1" ] 2>/dev/null; }
 wait_for 10 "logs -f to print ticks" ticked 5
+# all three are connected before unikd goes (a first connection that fails
+# is an error, not a retry)
+wait_for 10 "logs -f -n 2 to print" test -s "$T/tail"
+wait_for 10 "events -f to print tk's events" test -s "$T/events"
 
 info "unikd killed with SIGKILL under the followers, then started again"
 kill9_unikd
