@@ -33,6 +33,8 @@ path = $T/not-exec
 EOF2
 
 unikd_netns uk-qemu-$$
+# the Solo5 manifest checks start a networked solo5-spt VM as nobody
+tun_open_to_tender
 taps() {
 	nsip -j -d link show type tun 2>/dev/null | jlines 'e["ifname"]'
 }
