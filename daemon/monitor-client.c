@@ -201,6 +201,20 @@ monitor_read(evutil_socket_t fd, short what, void *arg)
 		monitor_destroy(m);
 }
 
+/*
+ * Takes in, now, what the monitor has sent and unikd has not read yet.
+ * The monitor appends output to the console log before it sends it, so
+ * a reader of the log that then starts following live output must first
+ * let the bytes still queued on the socket go to the watchers there
+ * already; else it would get them twice.
+ */
+void
+monitor_drain(struct monitor *m)
+{
+	if (m != NULL && !m->dispatching && !m->done)
+		monitor_read(m->fd, EV_READ, m);
+}
+
 static int
 monitor_wrap(struct event_base *base, int fd, const struct monitor_cbs *cbs,
     void *arg, struct monitor **out)

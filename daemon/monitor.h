@@ -76,6 +76,7 @@ int monitor_connect(struct event_base *, const char *socket_path,
 
 /* Asks the monitor to send sig to the tender's process group. */
 int monitor_signal(struct monitor *, int sig);
+void monitor_drain(struct monitor *);
 /* The fds the monitor connections hold now, with those that still reap a
  * monitor's first process: what the open-file budget counts. */
 size_t monitor_fds(void);

@@ -16,6 +16,7 @@
 
 #include "console-index.h"
 #include "log.h"
+#include "monitor.h"
 #include "unikd.h"
 #include "vm-internal.h"
 
@@ -70,6 +71,12 @@ vm_console_tail(struct evbuffer *buf, long tail)
 			return;
 		}
 	}
+}
+
+void
+vm_console_sync(struct vm *vm)
+{
+	monitor_drain(vm->monitor);
 }
 
 int

@@ -126,6 +126,7 @@ void vm_watch_remove(struct vm *, struct vm_watch *);
 
 /* Appends the console log's last tail lines (all when tail < 0) to out;
  * *skipped: the bytes of the log before them (NULL: not wanted). */
+void vm_console_sync(struct vm *);
 int vm_console_read(struct vm *, long tail, struct evbuffer *out,
     size_t *skipped);
 

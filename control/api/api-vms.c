@@ -439,6 +439,10 @@ api_vms_console(struct api_req *r)
 	}
 	if ((vm = api_vm_lookup(r)) == NULL)
 		return;
+	/* a follower gets from the log what the monitor sent before now,
+	 * and live only what comes after */
+	if (follow)
+		vm_console_sync(vm);
 	if ((log = evbuffer_new()) == NULL)
 		rc = -1;
 	else if (since > 0 || stamps)
