@@ -6,7 +6,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v setpriv >/dev/null || { echo "SKIP: no setpriv"; exit 77; }
+need_cmd setpriv util-linux
 
 # unikctl where nobody can run it (the build tree may not be reachable).
 mkdir -m 0755 "$T/bin"

@@ -10,14 +10,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v nft >/dev/null || {
-	echo "SKIP: the nft command (package nftables) is needed"
-	exit 77
-}
-command -v curl >/dev/null || {
-	echo "SKIP: curl is needed"
-	exit 77
-}
+need_cmd nft nftables
+need_cmd curl curl
 unikd_netns uk-crash-$$
 ip netns exec "$NS" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward' ||
     fail "cannot set ip_forward in $NS"

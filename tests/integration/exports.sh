@@ -6,7 +6,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || { echo "SKIP: curl is needed"; exit 77; }
+need_cmd curl curl
 start_unikd
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$UNIKD_PID/status"; }
 

@@ -9,7 +9,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || { echo "SKIP: curl is needed"; exit 77; }
+need_cmd curl curl
 start_unikd
 
 # api METHOD PATH [BODY]: sets STATUS, RESP and SECS (the time taken).

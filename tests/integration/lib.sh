@@ -121,6 +121,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# need_cmd PROG WHAT: skips the test (77) when PROG is not installed;
+# WHAT says what to install.
+need_cmd() {
+	command -v "$1" >/dev/null && return 0
+	echo "SKIP: $1 is needed ($2)"
+	exit 77
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1

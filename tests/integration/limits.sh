@@ -10,14 +10,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v prlimit >/dev/null || {
-	echo "SKIP: prlimit (package util-linux) is needed"
-	exit 77
-}
-command -v curl >/dev/null || {
-	echo "SKIP: curl is needed"
-	exit 77
-}
+need_cmd prlimit util-linux
+need_cmd curl curl
 unikd_netns uk-limits-$$
 tun_open_to_tender
 

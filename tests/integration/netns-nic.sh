@@ -11,8 +11,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v tc >/dev/null || { echo "SKIP: tc (iproute2) is needed"; exit 77; }
-command -v ping >/dev/null || { echo "SKIP: ping is needed"; exit 77; }
+need_cmd tc iproute2
+need_cmd ping iputils-ping
 
 tun_open_to_tender
 unikd_netns uk-nn-$$

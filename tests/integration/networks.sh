@@ -11,10 +11,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v nft >/dev/null || {
-	echo "SKIP: the nft command (package nftables) is needed"
-	exit 77
-}
+need_cmd nft nftables
 # its VM with a NIC is refused unless the tender user may open /dev/net/tun
 tun_open_to_tender
 unikd_netns uk-networks-$$
