@@ -1,20 +1,14 @@
 /*
- * unikd's side of a VM monitor: spawn unikd-monitor detached (posix_spawn,
- * then it forks itself away, so it is never unikd's child), hand it the
- * spec and the device fds, or connect to one that already runs; then turn
- * its packets into callbacks on the event loop. See monitor-proto.h for the protocol.
+ * unikd's side of a VM monitor: connect to one that runs (a new one is
+ * started by monitor-spawn.c), then turn its packets into callbacks on
+ * the event loop. See monitor-proto.h for the protocol.
  */
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +23,7 @@
 #include "monitor-io.h"
 #include "monitor-proto.h"
 #include "monitor.h"
+#include "monitor-client.h"
 
 struct monitor {
 	int fd;
@@ -41,7 +36,7 @@ struct monitor {
 };
 
 /* Open connections and pidfds in flight, for monitor_fds(). */
-static size_t monitor_nfds;
+size_t monitor_nfds;
 
 size_t
 monitor_fds(void)
@@ -215,7 +210,7 @@ monitor_drain(struct monitor *m)
 		monitor_read(m->fd, EV_READ, m);
 }
 
-static int
+int
 monitor_wrap(struct event_base *base, int fd, const struct monitor_cbs *cbs,
     void *arg, struct monitor **out)
 {
@@ -237,250 +232,6 @@ monitor_wrap(struct event_base *base, int fd, const struct monitor_cbs *cbs,
 	}
 	*out = m;
 	return 0;
-}
-
-static json_t *
-monitor_spec_strings(char *const *v)
-{
-	json_t *arr = json_array();
-
-	for (; v != NULL && *v != NULL; v++)
-		json_array_append_new(arr, json_string(*v));
-	return arr;
-}
-
-static json_t *
-monitor_spec_ints(const int *v, size_t n)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_integer(v[i]));
-	return arr;
-}
-
-static json_t *
-monitor_spec_gids(const gid_t *v, size_t n)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_integer((json_int_t)v[i]));
-	return arr;
-}
-
-static char *
-monitor_spec_text(const struct monitor_spec *spec)
-{
-	json_t *obj;
-	char *text;
-
-	obj = json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:I,"
-	                " s:I, s:s, s:s}",
-	    "vm", spec->vm, "argv", monitor_spec_strings(spec->argv), "env",
-	    monitor_spec_strings(spec->env), "fds",
-	    monitor_spec_ints(spec->fd_targets, spec->nfds), "uid",
-	    (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "groups",
-	    monitor_spec_gids(spec->groups, spec->ngroups), "cpus",
-	    monitor_spec_ints(spec->cpus, spec->ncpus), "console",
-	    spec->console, "console_max", (json_int_t)spec->console_max,
-	    "console_files", (json_int_t)spec->console_files, "socket",
-	    spec->socket, "exit_file", spec->exit_file);
-	if (obj == NULL)
-		return NULL;
-	/* the namespace and cgroup fds follow the tender's, in that order */
-	if (spec->netns)
-		json_object_set_new(obj, "netns", json_true());
-	if (spec->ncgroups > 0)
-		json_object_set_new(obj, "cgroups",
-		    json_integer((json_int_t)spec->ncgroups));
-	text = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	return text;
-}
-
-/*
- * The monitor's first process is posix_spawn'd (vfork-like: unikd's
- * memory is never copied) with the spec socket as MON_SPEC_FD, /dev/null
- * on 0-2 and nothing else open; it forks once and exits, so the monitor
- * is never unikd's child. That first process is reaped from the event
- * loop through a pidfd, so a start never waits for the monitor's exec.
- */
-static void
-monitor_reaped(evutil_socket_t fd, short what, void *arg)
-{
-	pid_t pid = (pid_t)(intptr_t)arg;
-
-	(void)what;
-	while (waitpid(pid, NULL, WNOHANG) == -1 && errno == EINTR)
-		;
-	close(fd);
-	monitor_nfds--;
-}
-
-static void
-monitor_reap_later(struct event_base *base, pid_t pid)
-{
-	int pfd;
-
-	/* pidfds are close-on-exec from the start. */
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd != -1 &&
-	    event_base_once(base, pfd, EV_READ, monitor_reaped,
-	        (void *)(intptr_t)pid, NULL) == 0) {
-		monitor_nfds++;
-		return;
-	}
-	/* No pidfd (old kernel) or no memory: wait here, briefly. */
-	if (pfd != -1)
-		close(pfd);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		;
-}
-
-static int
-monitor_exec(const char *path, const char *vm, int sock, pid_t *pid)
-{
-	char *const argv[] = {(char *)"unikd-monitor", (char *)vm, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none;
-	int rc;
-
-	sigemptyset(&none);
-	if ((rc = posix_spawnattr_init(&at)) != 0)
-		return rc;
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		posix_spawnattr_destroy(&at);
-		return rc;
-	}
-	/* sock is never MON_SPEC_FD here: dup2 onto itself would keep
-	 * its close-on-exec flag. */
-	if ((rc = posix_spawnattr_setflags(&at,
-	         POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK)) != 0 ||
-	    (rc = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, sock, MON_SPEC_FD)) !=
-	        0 ||
-	    (rc = posix_spawn_file_actions_addopen(
-	         &fa, 0, "/dev/null", O_RDWR, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, 0, 1)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, 0, 2)) != 0 ||
-	    (rc = posix_spawn_file_actions_addclosefrom_np(
-	         &fa, MON_SPEC_FD + 1)) != 0)
-		goto out;
-	rc = posix_spawn(pid, path, &fa, &at, argv, environ);
-out:
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return rc;
-}
-
-static int
-monitor_spec_check(const struct monitor_spec *spec, char *err, size_t errlen)
-{
-	size_t i;
-
-	if (spec->nfds + spec->netns + spec->ncgroups > MON_MAX_FDS) {
-		snprintf(err, errlen,
-		    "too many fds for the monitor (%zu, max "
-		    "%d)",
-		    spec->nfds + spec->netns + spec->ncgroups, MON_MAX_FDS);
-		return -1;
-	}
-	for (i = 0; i < spec->nfds; i++)
-		if (spec->fd_targets[i] < 3) {
-			snprintf(err, errlen, "fd target %d is below 3",
-			    spec->fd_targets[i]);
-			return -1;
-		}
-	if (spec->argv == NULL || spec->argv[0] == NULL) {
-		snprintf(err, errlen, "empty tender argv");
-		return -1;
-	}
-	return 0;
-}
-
-int
-monitor_spawn(struct event_base *base, const struct monitor_spec *spec,
-    const struct monitor_cbs *cbs, void *arg, struct monitor **out, char *err,
-    size_t errlen)
-{
-	char *text = NULL;
-	int sv[2] = {-1, -1}, saved, fd, rc, fds[MON_MAX_FDS];
-	size_t nfds, i;
-	pid_t pid;
-
-	if (monitor_spec_check(spec, err, errlen) == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((text = monitor_spec_text(spec)) == NULL) {
-		snprintf(err, errlen, "cannot encode the monitor spec");
-		errno = ENOMEM;
-		return -1;
-	}
-	if (strlen(text) + 1 > MON_MSG_MAX) {
-		snprintf(err, errlen,
-		    "monitor spec too large (%zu bytes, max "
-		    "%d): argv or env too long",
-		    strlen(text) + 1, MON_MSG_MAX);
-		errno = E2BIG;
-		goto fail;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		goto fail;
-	}
-	if (sv[1] == MON_SPEC_FD) {
-		if ((fd = fcntl(sv[1], F_DUPFD_CLOEXEC, MON_SPEC_FD + 1)) ==
-		    -1) {
-			snprintf(err, errlen, "dup: %s", strerror(errno));
-			goto fail;
-		}
-		close(sv[1]);
-		sv[1] = fd;
-	}
-	if ((rc = monitor_exec(spec->monitor_path, spec->vm, sv[1], &pid)) !=
-	    0) {
-		snprintf(err, errlen, "cannot start %s: %s",
-		    spec->monitor_path, strerror(rc));
-		errno = rc;
-		goto fail;
-	}
-	close(sv[1]);
-	sv[1] = -1;
-	monitor_reap_later(base, pid);
-	for (nfds = 0; nfds < spec->nfds; nfds++)
-		fds[nfds] = spec->fds[nfds];
-	if (spec->netns)
-		fds[nfds++] = spec->netns_fd;
-	for (i = 0; i < spec->ncgroups; i++)
-		fds[nfds++] = spec->cgroup_fds[i];
-	if (mon_io_send(sv[0], MON_SPEC, text, strlen(text), fds, nfds, 0) ==
-	    -1) {
-		snprintf(err, errlen, "cannot send the spec to %s: %s",
-		    spec->monitor_path, strerror(errno));
-		goto fail;
-	}
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    monitor_wrap(base, sv[0], cbs, arg, out) == -1) {
-		snprintf(
-		    err, errlen, "monitor connection: %s", strerror(errno));
-		goto fail;
-	}
-	free(text);
-	return 0;
-fail:
-	saved = errno;
-	free(text);
-	if (sv[0] != -1)
-		close(sv[0]);
-	if (sv[1] != -1)
-		close(sv[1]);
-	errno = saved;
-	return -1;
 }
 
 int

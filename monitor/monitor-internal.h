@@ -65,5 +65,9 @@ int mon_tender_start(struct mon *m, char *err, size_t errlen);
 /* monitor-privs.c: once the tender runs, keeps only CAP_KILL (none when
  * the monitor does not have it) with no_new_privs; -1 with the reason. */
 int mon_privs_drop(char *err, size_t errlen);
+/* `unikd-monitor --zygote ...`: serves MON_FORK packets on MON_SPEC_FD
+ * until unikd closes it (then exits); returns 0 only in a forked child,
+ * which goes on as a monitor (monitor-zygote.c). */
+int mon_zygote(int argc, char **argv);
 
 #endif

@@ -8,7 +8,9 @@
  * unikd starts a monitor by posix_spawn'ing unikd-monitor, which forks
  * and lets its first process exit (so the monitor is reparented at once
  * and never unikd's child), with one end of a socketpair as fd
- * MON_SPEC_FD. The first packet on it is MON_SPEC,
+ * MON_SPEC_FD; or, the same without an exec, by sending that end to its
+ * zygote (`unikd-monitor --zygote`, monitor-zygote.c), whose child goes
+ * on as the exec'd process would. The first packet on it is MON_SPEC,
  * carrying the devices as SCM_RIGHTS fds in the order of "fds". That
  * socketpair then stays open as unikd's first connection; a restarted
  * unikd connects again to the per-VM listening socket named in the spec.
@@ -35,6 +37,9 @@
  *              "cgroups" cgroup directories it joins (cgroup.procs),
  *              both before it leaves root.
  *   MON_SIGNAL {"signal": n}  sent to the tender's process group
+ * unikd -> zygote (its own socketpair, at the zygote's MON_SPEC_FD):
+ *   MON_FORK   the VM's name (raw bytes, at most MON_TITLE_MAX, for the
+ *              process title), with the spec socket as one SCM_RIGHTS fd
  *
  * Times are unix seconds. wstatus is the raw status from waitpid().
  */
@@ -45,6 +50,7 @@
 #define MON_MAX_FDS 64
 #define MON_SPEC_FD 3
 #define MON_MAX_GROUPS 64	/* supplementary groups of a tender */
+#define MON_TITLE_MAX 255	/* a MON_FORK's name */
 
 enum mon_msg_type {
 	MON_SPEC = 'S',
@@ -53,6 +59,7 @@ enum mon_msg_type {
 	MON_OUTPUT = 'O',
 	MON_EXIT = 'X',
 	MON_SIGNAL = 'K',
+	MON_FORK = 'F',
 };
 
 #endif

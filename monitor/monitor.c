@@ -395,12 +395,13 @@ main(int argc, char **argv)
 	char err[1024];
 	sigset_t set;
 
-	(void)argc;
-	(void)argv;
-	/* unikd posix_spawn'd this process in a session of its own; the
-	 * monitor is its child, so it is reparented at once and is never
-	 * unikd's to reap. If the fork fails, unikd sees the spec socket
-	 * close and reports the monitor lost. */
+	if (argc > 1 && strcmp(argv[1], "--zygote") == 0)
+		mon_zygote(argc, argv);
+	/* unikd posix_spawn'd this process (or its zygote forked it) in a
+	 * session of its own; the monitor is its child, so it is
+	 * reparented at once and is never unikd's to reap. If the fork
+	 * fails, unikd sees the spec socket close and reports the monitor
+	 * lost. */
 	switch (fork()) {
 	case -1:
 		return 1;
