@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 
 #include <netlink/addr.h>
 #include <netlink/route/addr.h>
@@ -170,6 +171,35 @@ nb_bridge_mac(const char *name, uint8_t mac[6])
 	nb_mac_generate("bridge:", name, 0, mac);
 }
 
+/*
+ * Multicast snooping off. With it on, every port that joins or leaves
+ * makes the kernel re-arm the multicast timers of every other port
+ * (br_port_state_selection), so a TAP's join and leave grow with the
+ * bridge: measured at 800 ports, a join cost 0.6-1.0 ms with snooping and
+ * 0.6 ms without, a leave 0.8-0.9 ms and 0.45-0.5 ms. Without snooping
+ * the bridge floods multicast to every port, as a switch without IGMP/MLD
+ * snooping does, which is also what it does with snooping for guests that
+ * send no membership reports (most unikernels).
+ */
+static int
+nb_bridge_no_snooping(struct nb *nb, const char *name, int ifindex)
+{
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+
+	msg = nb_link_msg(RTM_NEWLINK, AF_UNSPEC, ifindex, 0);
+	if (msg == NULL || (info = nla_nest_start(msg, IFLA_LINKINFO)) == NULL ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+	    (data = nla_nest_start(msg, IFLA_INFO_DATA)) == NULL ||
+	    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0) {
+		nlmsg_free(msg);
+		return nb_fail(nb, ENOMEM, "%s: no memory", name);
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	return nb_request(nb, msg, name);
+}
+
 int
 nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 {
@@ -200,7 +230,8 @@ nb_bridge_create(struct nb *nb, const struct nb_bridge_params *p)
 		nb_fail(nb, ENODEV, "%s: gone after creation", p->name);
 		goto fail;
 	}
-	if (nb_bridge_apply(nb, p, ifindex) == -1)
+	if (nb_bridge_no_snooping(nb, p->name, ifindex) == -1 ||
+	    nb_bridge_apply(nb, p, ifindex) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -32,6 +32,10 @@ int nb_fail(struct nb *, int err, const char *fmt, ...)
 int nb_nlerr(struct nb *, int nle);
 /* Sends msg (freed here) on the request socket and waits for its ack. */
 int nb_request(struct nb *, struct nl_msg *msg, const char *what);
+/* An RTM_*LINK message for ifindex, setting flags (ifi_change = flags:
+ * 0 changes none, IFF_UP brings it up); NULL without memory. */
+struct nl_msg *nb_link_msg(int type, int family, int ifindex,
+    unsigned flags);
 /* Receives the answer to a dump already sent, calling row for each
  * message, until its end. */
 int nb_recv_each(struct nb *, int (*row)(struct nl_msg *, void *),

@@ -416,3 +416,23 @@ nb_event_read(struct nb *nb,
 			nb_event_one(nb, h, cb, arg);
 	}
 }
+
+struct nl_msg *
+nb_link_msg(int type, int family, int ifindex, unsigned flags)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = (unsigned char)family,
+		.ifi_index = ifindex,
+		.ifi_flags = flags,
+		.ifi_change = flags,
+	};
+	struct nl_msg *msg;
+
+	if ((msg = nlmsg_alloc_simple(type, 0)) == NULL)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}

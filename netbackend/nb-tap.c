@@ -56,26 +56,6 @@ nb_tun_open(struct nb *nb, const char *name, uid_t uid, gid_t gid)
 	return fd;
 }
 
-static struct nl_msg *
-nb_link_msg(int type, int family, int ifindex, unsigned flags)
-{
-	struct ifinfomsg ifi = {
-		.ifi_family = (unsigned char)family,
-		.ifi_index = ifindex,
-		.ifi_flags = flags,
-		.ifi_change = flags,
-	};
-	struct nl_msg *msg;
-
-	if ((msg = nlmsg_alloc_simple(type, 0)) == NULL)
-		return NULL;
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
-}
-
 /* Puts IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE none } }. */
 static int
 nb_put_addrgen_none(struct nl_msg *msg)

@@ -41,6 +41,9 @@ has_link uk-lan || fail "no bridge uk-lan in the namespace"
 assert_eq "$(link_field uk-lan 'd["linkinfo"]["info_kind"]')" bridge \
     "kind of uk-lan"
 assert_eq "$(link_field uk-lan 'd["mtu"]')" 1400 "MTU of uk-lan"
+# snooping off: joins and leaves do not grow with the bridge's ports
+assert_eq "$(link_field uk-lan 'd["linkinfo"]["info_data"]["mcast_snooping"]')" \
+    0 "multicast snooping of uk-lan"
 has_addr uk-lan 10.77.0.1/24 || fail "uk-lan has no 10.77.0.1/24: \
 $(nsip -br addr show dev uk-lan)"
 has_link uk-lan && ! ip link show dev uk-lan >/dev/null 2>&1 ||
