@@ -390,6 +390,7 @@ main(int argc, char *argv[])
 	vm_shutdown(&u);
 	network_shutdown(&u);
 	nb_close(u.nb);
+	unikd_trim_free(&u);
 	store_close(u.store);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);

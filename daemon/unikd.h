@@ -85,6 +85,7 @@ struct unikd {
 	struct vm_cgroups *cgroups;	/* hierarchies (vm-cgroup.c) */
 	struct vm_list vms;		/* in creation order */
 	size_t nvms;
+	struct event *trim_ev;		/* trim.c */
 
 	struct unikd_tender tenders[16];
 	size_t ntenders;
@@ -126,6 +127,11 @@ void unikd_event_unsubscribe(struct unikd *, struct unikd_event_sub *);
 /* An event row as the JSON object clients see; caller frees. */
 json_t *unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
     const char *vm, const char *data);
+
+/* Gives free memory back to the system a few seconds after the last
+ * call (trim.c): called when a VM is removed. */
+void unikd_trim_later(struct unikd *);
+void unikd_trim_free(struct unikd *);
 
 /* The driver status for a tender name, or NULL if unknown. */
 const struct unikd_tender *unikd_tender_find(const struct unikd *,

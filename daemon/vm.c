@@ -457,6 +457,7 @@ vm_remove(struct vm *vm, bool force, struct uerr *e)
 	vm_watches_done(vm);
 	vm_free(vm);
 	unikd_event(u, "vm.removed", name, NULL);
+	unikd_trim_later(u);
 	return 0;
 }
 

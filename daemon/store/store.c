@@ -499,6 +499,13 @@ store_close(struct store *s)
 	free(s);
 }
 
+void
+store_release_memory(struct store *s)
+{
+	if (s != NULL && s->db != NULL)
+		sqlite3_db_release_memory(s->db);
+}
+
 const char *
 store_errmsg(struct store *s)
 {

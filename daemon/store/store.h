@@ -61,6 +61,8 @@ typedef int (*store_event_cb)(void *arg, const struct store_event_row *row);
 int store_open(struct store **out, const char *path, char *err,
     size_t errlen);
 void store_close(struct store *);
+/* Drops the pages SQLite keeps cached; they are read again on use. */
+void store_release_memory(struct store *);
 const char *store_errmsg(struct store *);
 int store_schema_version(struct store *);
 
