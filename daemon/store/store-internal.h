@@ -3,6 +3,7 @@
 #ifndef UNIKD_STORE_INTERNAL_H
 #define UNIKD_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -11,7 +12,15 @@
 
 /* The statements prepared at open: store.c's transactions, and each
  * file's table of its own (store_vm_sql, store_event_sql). */
-enum store_stmt { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_TX_STMTS };
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,	/* a request's scope in the group's transaction */
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_TX_STMTS
+};
 
 enum store_vm_stmt {
 	ST_VM_INSERT,
@@ -53,6 +62,16 @@ struct store {
 	sqlite3_stmt *event_stmt[ST_EV_STMTS];
 	struct store_cached cache[STORE_CACHE_SIZE];
 	char errmsg[512];
+
+	/* Group commit (store_group()): writes join one transaction that
+	 * store_flush() commits. */
+	void (*group_cb)(void *);	/* told when the group opens */
+	void *group_arg;
+	bool group_open;	/* BEGIN done, COMMIT not yet */
+	bool group_lost;	/* SQLite rolled the group back */
+	bool failed;		/* a commit failed: no more writes */
+	bool scope;		/* store_begin()'s savepoint is open */
+	char lostmsg[512];	/* why the group was lost */
 };
 
 /* Keeps SQLite's message in s->errmsg; errno EEXIST for a duplicate key,
@@ -66,7 +85,9 @@ int store_fail_errno(struct store *s, int errnum, const char *msg);
 int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int ret);
 /* Steps a write statement to its end and resets it. */
 int store_step_done(struct store *s, sqlite3_stmt *st);
-/* Opens a transaction unless the caller already has one (*own = 0). */
+/* Opens a transaction unless the caller already has one (*own = 0);
+ * in group mode, joins (or opens) the group's and *own is 0: a single
+ * statement that fails undoes only itself. */
 int store_tx_open(struct store *s, int *own);
 /* Ends a transaction store_tx_open opened: commits when rc is 0, else
  * (or when the commit fails) rolls back, keeping the first error. */

@@ -76,6 +76,9 @@ static const char *const store_sql[ST_TX_STMTS] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -97,6 +100,12 @@ store_fail(struct store *s, int rc)
 	int ext = sqlite3_extended_errcode(s->db);
 
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(s->db));
+	/* SQLITE_FULL, IOERR, NOMEM... may roll back the whole transaction:
+	 * then every write of the group is gone, not only this one. */
+	if (s->group_open && !s->group_lost && sqlite3_get_autocommit(s->db)) {
+		s->group_lost = true;
+		snprintf(s->lostmsg, sizeof(s->lostmsg), "%s", s->errmsg);
+	}
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
 	    rc == SQLITE_CONSTRAINT_UNIQUE ||
 	    ext == SQLITE_CONSTRAINT_PRIMARYKEY ||
@@ -136,10 +145,30 @@ store_run(struct store *s, enum store_stmt which)
 	return store_step_done(s, s->stmt[which]);
 }
 
+/* Makes sure the group's transaction is open; tells group_cb when it
+ * opens it. */
+static int
+store_group_join(struct store *s)
+{
+	if (s->failed || s->group_lost)
+		return store_fail_errno(s, EIO, s->lostmsg);
+	if (s->group_open)
+		return 0;
+	if (store_run(s, ST_BEGIN) == -1)
+		return -1;
+	s->group_open = true;
+	s->group_cb(s->group_arg);
+	return 0;
+}
+
 /* Opens a transaction unless the caller already has one. */
 int
 store_tx_open(struct store *s, int *own)
 {
+	if (s->group_cb != NULL) {
+		*own = 0;
+		return store_group_join(s);
+	}
 	*own = sqlite3_get_autocommit(s->db);
 	if (!*own)
 		return 0;
@@ -523,6 +552,16 @@ store_schema_version(struct store *s)
 int
 store_begin(struct store *s)
 {
+	if (s->group_cb != NULL) {
+		if (s->scope)
+			return store_fail_errno(s, EBUSY,
+			    "a transaction is open");
+		if (store_group_join(s) == -1 ||
+		    store_run(s, ST_SAVEPOINT) == -1)
+			return -1;
+		s->scope = true;
+		return 0;
+	}
 	if (!sqlite3_get_autocommit(s->db))
 		return store_fail_errno(s, EBUSY, "a transaction is open");
 	return store_run(s, ST_BEGIN);
@@ -531,6 +570,17 @@ store_begin(struct store *s)
 int
 store_commit(struct store *s)
 {
+	if (s->group_cb != NULL) {
+		if (!s->scope)
+			return store_fail_errno(s, EINVAL,
+			    "no transaction is open");
+		if (s->group_lost)
+			return store_fail_errno(s, EIO, s->lostmsg);
+		if (store_run(s, ST_RELEASE) == -1)
+			return -1;
+		s->scope = false;	/* its rows wait for store_flush() */
+		return 0;
+	}
 	if (sqlite3_get_autocommit(s->db))
 		return store_fail_errno(s, EINVAL, "no transaction is open");
 	if (store_run(s, ST_COMMIT) == -1) {
@@ -541,9 +591,29 @@ store_commit(struct store *s)
 	return 0;
 }
 
+/* Undoes the scope's rows only: the group keeps the others'. */
+static int
+store_rollback_scope(struct store *s)
+{
+	if (!s->scope)
+		return store_fail_errno(s, EINVAL, "no transaction is open");
+	s->scope = false;
+	if (s->group_lost)	/* gone with the whole group */
+		return 0;
+	if (store_run(s, ST_ROLLBACK_TO) == -1 ||
+	    store_run(s, ST_RELEASE) == -1) {
+		log_warnx("store=%s action=rollback error=\"%s\"", s->path,
+		    s->errmsg);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_rollback(struct store *s)
 {
+	if (s->group_cb != NULL)
+		return store_rollback_scope(s);
 	if (sqlite3_get_autocommit(s->db))
 		return store_fail_errno(s, EINVAL, "no transaction is open");
 	if (store_run(s, ST_ROLLBACK) == -1) {
@@ -552,6 +622,50 @@ store_rollback(struct store *s)
 		return -1;
 	}
 	return 0;
+}
+
+void
+store_group(struct store *s, void (*opened)(void *), void *arg)
+{
+	s->group_cb = opened;
+	s->group_arg = arg;
+}
+
+bool
+store_pending(struct store *s)
+{
+	return s->group_open;
+}
+
+/*
+ * Commits the group. A failure (SQLITE_FULL or an I/O error, in WAL mode
+ * at the COMMIT) loses every write of the group; the store then refuses
+ * writes, since the caller's memory no longer matches the file.
+ */
+int
+store_flush(struct store *s)
+{
+	char msg[sizeof(s->errmsg)];
+
+	if (!s->group_open)
+		return 0;
+	if (s->scope)
+		return store_fail_errno(s, EBUSY, "a transaction is open");
+	s->group_open = false;
+	if (!s->group_lost && store_run(s, ST_COMMIT) == 0)
+		return 0;
+	if (!s->group_lost)
+		snprintf(s->lostmsg, sizeof(s->lostmsg), "%s", s->errmsg);
+	memcpy(msg, s->lostmsg, sizeof(msg));
+	if (!sqlite3_get_autocommit(s->db) && store_run(s, ST_ROLLBACK) == -1)
+		log_warnx("store=%s action=rollback error=\"%s\"", s->path,
+		    s->errmsg);
+	s->group_lost = false;
+	s->failed = true;
+	snprintf(s->lostmsg, sizeof(s->lostmsg),
+	    "a commit failed (%s); unikd restarts", msg);
+	log_warnx("store=%s action=commit error=\"%s\"", s->path, msg);
+	return store_fail_errno(s, EIO, msg);
 }
 
 /* Runs a prepared write in a transaction; ENOENT when no row changed. */

@@ -67,10 +67,27 @@ const char *store_errmsg(struct store *);
 int store_schema_version(struct store *);
 
 /* Explicit transactions, for changes that span several calls. Calls
- * made outside one run in their own transaction. Nesting is an error. */
+ * made outside one run in their own transaction. Nesting is an error.
+ * In group mode they are a savepoint in the group's transaction:
+ * store_commit() keeps the rows for store_flush(), store_rollback()
+ * undoes only them. */
 int store_begin(struct store *);
 int store_commit(struct store *);
 int store_rollback(struct store *);
+
+/*
+ * Group commit. Once store_group() is called, writes no longer commit
+ * one by one: the first opens a transaction (BEGIN IMMEDIATE) and calls
+ * opened(arg), and every write joins it until store_flush() commits it
+ * (unikd does at the end of each turn of its event loop, and before a
+ * change of the host that needs its intent on disk). store_pending()
+ * is true while writes wait for a flush. A failed flush loses the whole
+ * group, and every later write fails (EIO): the caller's memory no
+ * longer matches the store.
+ */
+void store_group(struct store *, void (*opened)(void *arg), void *arg);
+bool store_pending(struct store *);
+int store_flush(struct store *);
 
 /* VMs. vm_insert fails with EEXIST when the name is taken. */
 int store_vm_insert(struct store *, const char *name, const char *spec,

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "store.h"
 #include "store-fixture.h"
+#include "store-internal.h"
 
 static void
 test_open_creates_wal(void **state)
@@ -537,6 +538,98 @@ test_generic_exec_query(void **state)
 	assert_peek(f->path, "SELECT count(*) FROM networks", "2");
 }
 
+static void
+count_opened(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Group mode: writes wait for store_flush(), one BEGIN for all; a
+ * store_begin() scope that rolls back undoes its own rows only. */
+static void
+test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	int opened = 0;
+
+	open_ok(f);
+	store_group(f->store, count_opened, &opened);
+	assert_false(store_pending(f->store));
+	assert_int_equal(store_flush(f->store), 0);	/* nothing to do */
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	assert_int_equal(
+	    store_event_add(f->store, 1, "vm.created", "a", "{}"), 1);
+	assert_true(store_pending(f->store));
+	assert_int_equal(opened, 1);
+	/* another connection sees the file: nothing yet */
+	assert_peek(f->path, "SELECT count(*) FROM vms", "0");
+
+	assert_int_equal(store_begin(f->store), 0);
+	assert_int_equal(store_vm_insert(f->store, "b", "{}", &rt), 0);
+	errno = 0;
+	assert_int_equal(store_begin(f->store), -1);
+	assert_int_equal(errno, EBUSY);
+	errno = 0;
+	assert_int_equal(store_flush(f->store), -1);	/* inside a scope */
+	assert_int_equal(errno, EBUSY);
+	assert_int_equal(store_rollback(f->store), 0);
+	assert_int_equal(store_begin(f->store), 0);
+	assert_int_equal(store_vm_insert(f->store, "c", "{}", &rt), 0);
+	assert_int_equal(store_commit(f->store), 0);
+	/* a failed statement undoes itself only */
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(opened, 1);
+	assert_peek(f->path, "SELECT count(*) FROM vms", "0");
+
+	assert_int_equal(store_flush(f->store), 0);
+	assert_false(store_pending(f->store));
+	assert_peek(f->path, "SELECT group_concat(name) FROM vms", "a,c");
+	assert_peek(f->path, "SELECT count(*) FROM events", "1");
+	/* the next write opens the next group */
+	assert_int_equal(store_vm_delete(f->store, "c"), 0);
+	assert_int_equal(opened, 2);
+	store_close(f->store);	/* no flush: the group is lost */
+	f->store = NULL;
+	assert_peek(f->path, "SELECT group_concat(name) FROM vms", "a,c");
+}
+
+static int
+refuse_commit(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+/* A commit that fails loses the group, and every later write fails:
+ * the caller's memory is no longer the store's. */
+static void
+test_group_commit_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct store_vm_runtime rt = rt_none();
+	int opened = 0;
+
+	open_ok(f);
+	assert_int_equal(store_vm_insert(f->store, "kept", "{}", &rt), 0);
+	store_group(f->store, count_opened, &opened);
+	assert_int_equal(store_vm_insert(f->store, "a", "{}", &rt), 0);
+	/* what a full disk does to the COMMIT, as SQLite lets us */
+	sqlite3_commit_hook(f->store->db, refuse_commit, NULL);
+	errno = 0;
+	assert_int_equal(store_flush(f->store), -1);
+	assert_int_equal(errno, EIO);
+	assert_false(store_pending(f->store));
+	sqlite3_commit_hook(f->store->db, NULL, NULL);
+	errno = 0;
+	assert_int_equal(store_vm_insert(f->store, "b", "{}", &rt), -1);
+	assert_int_equal(errno, EIO);
+	assert_non_null(strstr(store_errmsg(f->store), "a commit failed"));
+	assert_int_equal(store_flush(f->store), 0);
+	assert_peek(f->path, "SELECT group_concat(name) FROM vms", "kept");
+}
+
 #define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -558,6 +651,8 @@ main(void)
 	    STORE_TEST(test_foreign_db_refused),
 	    STORE_TEST(test_missing_dir),
 	    STORE_TEST(test_transactions),
+	    STORE_TEST(test_group_commit),
+	    STORE_TEST(test_group_commit_fails),
 	    STORE_TEST(test_generic_exec_query),
 	};
 
