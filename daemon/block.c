@@ -254,8 +254,11 @@ block_rec_insert(struct unikd *u, const char *name, struct uerr *e)
 
 	free(text);
 	json_decref(spec);
-	if (rc == 0)
+	if (rc == 0 && unikd_commit(u) == 0)	/* on disk before the file */
 		return 0;
+	if (rc == 0)
+		return uerr_set(e, UERR_INTERNAL, "block '%s': state store: %s",
+		    name, store_errmsg(u->store));
 	if (errno == EEXIST)
 		return uerr_set(e, UERR_CONFLICT, "block '%s' already exists",
 		    name);

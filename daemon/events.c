@@ -43,10 +43,68 @@ unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
 	return obj;
 }
 
+/* An event whose line waits for the commit of its row. */
+struct unikd_event_held {
+	struct unikd_after after;
+	struct unikd *u;
+	int64_t seq;
+	char *line;
+};
+
+static void
+unikd_event_deliver(struct unikd *u, int64_t seq, const char *line)
+{
+	struct unikd_event_sub *sub, *next;
+
+	/* every subscriber hears of every event, even one not recorded:
+	 * systemd's STATUS= (service.c) follows every VM state change */
+	TAILQ_FOREACH_SAFE(sub, &u->event_subs, entry, next)
+		sub->cb(sub->arg, seq, line);
+}
+
+static void
+unikd_event_committed(void *arg, int rc)
+{
+	struct unikd_event_held *h = arg;
+
+	if (rc == 0)
+		unikd_event_deliver(h->u, h->seq, h->line);
+	else	/* lost with its transaction */
+		unikd_event_deliver(h->u, -1, NULL);
+	free(h->line);
+	free(h);
+}
+
+/* Followers read only events that are on disk: the line waits for the
+ * group commit of its row (commit.c). */
+static void
+unikd_event_send(struct unikd *u, int64_t seq, char *line)
+{
+	struct unikd_event_held *h;
+
+	if (seq > 0 && store_pending(u->store)) {
+		if ((h = calloc(1, sizeof(*h))) != NULL) {
+			h->after.fn = unikd_event_committed;
+			h->after.arg = h;
+			h->u = u;
+			h->seq = seq;
+			h->line = line;
+			unikd_after_commit(u, &h->after);
+			return;
+		}
+		if (unikd_commit(u) == -1) {
+			seq = -1;
+			free(line);
+			line = NULL;
+		}
+	}
+	unikd_event_deliver(u, seq, line);
+	free(line);
+}
+
 int64_t
 unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
 {
-	struct unikd_event_sub *sub, *next;
 	char *text = NULL, *line = NULL;
 	int64_t seq, now = unikd_now_ms();
 	json_t *obj;
@@ -62,13 +120,9 @@ unikd_event(struct unikd *u, const char *type, const char *vm, json_t *data)
 		line = json_dumps(obj, JSON_COMPACT);
 		json_decref(obj);
 	}
-	/* every subscriber hears of every event, even one not recorded:
-	 * systemd's STATUS= (service.c) follows every VM state change */
-	TAILQ_FOREACH_SAFE(sub, &u->event_subs, entry, next)
-		sub->cb(sub->arg, seq, line);
+	unikd_event_send(u, seq, line);
 	if (seq > 0)
 		unikd_event_prune(u);
-	free(line);
 	free(text);
 	json_decref(data);
 	return seq;

@@ -245,8 +245,13 @@ static int
 image_record(struct unikd *u, const char *name, const char *hex, size_t len,
     struct uerr *e)
 {
-	if (store_image_insert(u->store, name, hex, (int64_t)len) == 0)
+	int rc = store_image_insert(u->store, name, hex, (int64_t)len);
+
+	if (rc == 0 && unikd_commit(u) == 0)	/* on disk before the link */
 		return 0;
+	if (rc == 0)
+		return uerr_set(e, UERR_INTERNAL, "image '%s': state store: %s",
+		    name, store_errmsg(u->store));
 	if (errno == EEXIST)
 		return uerr_set(e, UERR_CONFLICT, "image '%s' already exists",
 		    name);

@@ -338,6 +338,7 @@ main(int argc, char *argv[])
 	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : u.cf.log_level);
 	TAILQ_INIT(&u.vms);
 	TAILQ_INIT(&u.event_subs);
+	TAILQ_INIT(&u.afters);
 	signal(SIGPIPE, SIG_IGN);
 	listen_fd = service_listen_fd();
 	if (!foreground && daemon(0, 1) == -1)
@@ -372,6 +373,10 @@ main(int argc, char *argv[])
 	if (vm_init(&u, boot) == -1)
 		fatalx("cannot load the VMs from %s", dbpath);
 	image_recover(&u);
+	/* Start-up's writes are committed one by one; from here on, one
+	 * transaction a turn of the loop. */
+	if (unikd_commit_start(&u) == -1)
+		fatalx("cannot make the event loop's commit event");
 	if (api_start(&u, listen_fd) == -1)
 		fatalx("cannot serve the control API");
 	if (api_metrics_start(&u) == -1)
@@ -384,6 +389,8 @@ main(int argc, char *argv[])
 		fatal("systemd notifications");
 	event_base_dispatch(u.base);
 
+	/* what a SIGTERM cut short of the last turn */
+	unikd_commit_stop(&u);
 	service_stop(&u);
 	api_metrics_stop(&u);
 	api_stop(&u);
@@ -398,5 +405,6 @@ main(int argc, char *argv[])
 	conf_free(&u.cf);
 	free(u.conf_path);
 	close(u.lock_fd);
-	return 0;
+	/* systemd restarts a unikd that exits with a failure */
+	return u.store_failed ? 1 : 0;
 }

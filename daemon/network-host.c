@@ -186,7 +186,8 @@ network_forward_hold(struct unikd *u)
 	if (u->forward_before == -1) {
 		if (nb_ip_forward_get(u->nb, &was) == -1)
 			return -1;
-		if (store_net_forward_set(u->store, was) == -1) {
+		if (store_net_forward_set(u->store, was) == -1 ||
+		    unikd_commit(u) == -1) {
 			log_warnx("action=record-ip-forward error=\"%s\"",
 			    store_errmsg(u->store));
 			errno = EIO;

@@ -122,6 +122,8 @@ network_store(struct unikd *u, const struct network *net, struct uerr *e)
 	rc = store_net_insert(u->store, &r);
 	free(text);
 	free(found);
+	if (rc == 0)	/* on disk before the host changes */
+		rc = unikd_commit(u);
 	if (rc == -1)
 		return uerr_set(e,
 		    errno == EEXIST ? UERR_CONFLICT : UERR_INTERNAL,
@@ -224,7 +226,8 @@ network_remove(struct unikd *u, struct network *net, struct uerr *e)
 	}
 	json_decref(vms);
 	/* The intent first: a crash from here on is completed at start. */
-	if (network_store_phase(u, net, "removing") == -1)
+	if (network_store_phase(u, net, "removing") == -1 ||
+	    unikd_commit(u) == -1)
 		return uerr_set(e, UERR_INTERNAL,
 		    "cannot remove network '%s' from the store: %s", net->name,
 		    store_errmsg(u->store));

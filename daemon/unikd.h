@@ -57,6 +57,14 @@ struct unikd_event_sub {
 	TAILQ_ENTRY(unikd_event_sub) entry;
 };
 
+/* Work that waits for the store's group commit (commit.c): fn runs
+ * once the writes made so far are committed (rc 0) or lost (rc -1). */
+struct unikd_after {
+	void (*fn)(void *arg, int rc);
+	void *arg;
+	TAILQ_ENTRY(unikd_after) entry;
+};
+
 TAILQ_HEAD(vm_list, vm);
 
 struct unikd {
@@ -99,6 +107,10 @@ struct unikd {
 
 	TAILQ_HEAD(, unikd_event_sub) event_subs;
 
+	struct event *commit_ev;	/* the turn's group commit */
+	TAILQ_HEAD(, unikd_after) afters;	/* waiting for it */
+	bool store_failed;		/* a commit failed: unikd exits */
+
 	/* Counters for /metrics (api-metrics.c); only ever incremented. */
 	uint64_t netlink_errors;	/* failed netlink requests */
 	uint64_t gc_removed_links;	/* leaked links deleted by the GC */
@@ -132,6 +144,18 @@ json_t *unikd_event_json(int64_t seq, int64_t time_ms, const char *type,
  * call (trim.c): called when a VM is removed. */
 void unikd_trim_later(struct unikd *);
 void unikd_trim_free(struct unikd *);
+
+/*
+ * Group commit (commit.c). unikd_commit_start() puts the store in group
+ * mode once start-up is done; unikd_commit() commits the writes made so
+ * far (0, or -1 when they are lost) and runs what waited for them;
+ * unikd_after_commit() runs a at once when nothing waits, else after
+ * the next commit.
+ */
+int unikd_commit_start(struct unikd *);
+void unikd_commit_stop(struct unikd *);
+int unikd_commit(struct unikd *);
+void unikd_after_commit(struct unikd *, struct unikd_after *a);
 
 /* The driver status for a tender name, or NULL if unknown. */
 const struct unikd_tender *unikd_tender_find(const struct unikd *,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -106,6 +107,39 @@ vm_exit_record(struct vm *vm, int wstatus, const char *reason)
 	return wstatus;
 }
 
+/* A monitor's exit record, removed once the exit it tells of is
+ * committed: until then a restarted unikd must read it again. */
+struct vm_exit_drop {
+	struct unikd_after after;
+	char path[4096];
+};
+
+static void
+vm_exit_dropped(void *arg, int rc)
+{
+	struct vm_exit_drop *d = arg;
+
+	if (rc == 0)
+		unlink(d->path);
+	free(d);
+}
+
+static void
+vm_exit_drop(struct unikd *u, const char *path)
+{
+	struct vm_exit_drop *d;
+
+	if ((d = malloc(sizeof(*d))) == NULL) {
+		if (unikd_commit(u) == 0)
+			unlink(path);
+		return;
+	}
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->after.fn = vm_exit_dropped;
+	d->after.arg = d;
+	unikd_after_commit(u, &d->after);
+}
+
 /* The tender is gone: record why, then restart, give up or rest. */
 void
 vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
@@ -140,7 +174,7 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 		vm->restart_at = unikd_now_ms() + delay;
 	vm_save(vm);
 	vm_path_exit(vm, path, sizeof(path));
-	unlink(path);	/* counted in the store now */
+	vm_exit_drop(u, path);	/* counted in the store now */
 	log_info("vm=%s action=exited status=%d tender_status=%d reason=\"%s\"",
 	    vm->spec.name, vm->exit_status, vm->tender_status,
 	    vm->exit_reason);

@@ -16,6 +16,9 @@ void vm_path_console(const struct vm *, char *buf, size_t len);
 
 /* Writes the runtime part of the VM to the store. */
 void vm_save(struct vm *);
+/* Stores the VM as starting: the intent of a start, on disk before
+ * its monitor is spawned (vm-run.c). */
+int vm_save_starting(struct vm *);
 /* Calls every watch's done and detaches them all. */
 void vm_watches_done(struct vm *);
 

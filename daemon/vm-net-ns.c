@@ -220,8 +220,9 @@ vm_net_ns_make(struct vm *vm, size_t i, struct nb *nb,
 			break;
 		nb_tap_name(tapid, tap);
 		l.tap = tap;
+		/* on disk before the TAP, as in vm-net.c */
 		if (store_link_ns_insert(u->store, &l, (int64_t)time(NULL)) ==
-		    -1)
+		    -1 || unikd_commit(u) == -1)
 			break;
 		p.name = tap;
 		if (nb_tap_create(nb, &p, &fd) == 0) {

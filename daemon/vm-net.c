@@ -357,10 +357,10 @@ vm_net_tap_make(struct vm *vm, struct network *net, struct vm_nic *n,
 		if (store_link_next_id(u->store, &id) == -1)
 			break;
 		nb_tap_name(id, tap);
-		/* the ledger row comes first, so a crash leaves no link
-		 * unikd does not know of */
+		/* the ledger row comes first, on disk, so a crash leaves
+		 * no link unikd does not know of */
 		if (store_link_insert(u->store, tap, vm->spec.name, n->name,
-		    (int64_t)time(NULL)) == -1)
+		    (int64_t)time(NULL)) == -1 || unikd_commit(u) == -1)
 			break;
 		p.name = tap;
 		if (nb_tap_create(u->nb, &p, &fd) == 0) {

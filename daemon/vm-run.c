@@ -25,6 +25,7 @@
 #include "monitor.h"
 #include "restart.h"
 #include "service.h"
+#include "store.h"
 #include "tender.h"
 #include "timestamp.h"
 #include "uerr.h"
@@ -250,9 +251,28 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	/* the TAPs first: the command names them */
 	for (i = 0; i < VM_MAX_NICS; i++)
 		nic_fds[i] = -1;
+	/* the intent: a start under way */
+	if (vm_save_starting(vm) == -1) {
+		close(image_fd);
+		return uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+		    vm->spec.name, store_errmsg(u->store));
+	}
 	if (vm_net_start_fds(vm, d->nic_by_fd ? nic_fds : NULL, e) == -1) {
 		close(image_fd);
+		vm_save(vm);	/* not starting after all */
 		return -1;
+	}
+	/* On disk before the monitor runs (the TAPs' ledger rows commit
+	 * it with them): a restart adopts the VM or finds it lost, and
+	 * never leaves a monitor running unknown. */
+	if (unikd_commit(u) == -1) {
+		close(image_fd);
+		for (i = 0; i < VM_MAX_NICS; i++)
+			if (nic_fds[i] != -1)
+				close(nic_fds[i]);
+		uerr_set(e, UERR_INTERNAL, "vm '%s': state store: %s",
+		    vm->spec.name, store_errmsg(u->store));
+		goto fail;
 	}
 	rc = d->command(&vm->spec, conf_tender_find(&u->cf, d->name), t->path,
 	    image_fd, &cmd, e);
@@ -324,6 +344,7 @@ vm_run_spawn(struct vm *vm, struct uerr *e)
 	return 0;
 fail:
 	tender_cmd_free(&cmd);
+	vm_save(vm);	/* not starting after all */
 	vm_net_stop(vm);
 	vm_control_remove(vm);
 	vm_cgroup_remove(vm);

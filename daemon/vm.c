@@ -216,6 +216,20 @@ vm_save(struct vm *vm)
 		    store_errmsg(vm->u->store));
 }
 
+int
+vm_save_starting(struct vm *vm)
+{
+	struct store_vm_runtime rt;
+
+	vm_runtime(vm, &rt);
+	rt.state = vm_state_name(VM_STARTING);
+	rt.pid = 0;
+	rt.monitor_pid = 0;
+	rt.restart_at = 0;
+	rt.started_at = time(NULL);
+	return store_vm_update_runtime(vm->u->store, vm->spec.name, &rt);
+}
+
 void
 vm_watch_add(struct vm *vm, struct vm_watch *w)
 {

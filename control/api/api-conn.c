@@ -95,6 +95,19 @@ api_conn_of(struct api_conns *cs, struct evhttp_connection *evcon)
 	return c != NULL && c->evcon == evcon ? c : NULL;
 }
 
+struct unikd *
+api_conn_unikd(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	size_t i;
+
+	for (i = 0; evcon != NULL && i < 2; i++)
+		if (api_conns_listening[i] != NULL &&
+		    api_conn_of(api_conns_listening[i], evcon) != NULL)
+			return api_conns_listening[i]->u;
+	return NULL;
+}
+
 static void
 api_conn_pause(struct api_conns *cs, const char *why)
 {

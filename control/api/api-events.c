@@ -217,6 +217,14 @@ api_events_get(struct api_req *r)
 			evbuffer_free(rd.out);
 		return;
 	}
+	/* The backlog goes out at once: what it has of this turn is
+	 * committed first (a reply that is not a stream waits for it). */
+	if (follow && unikd_commit(r->u) == -1) {
+		api_reply_errorf(r->req, 500, "cannot read events: %s",
+		    store_errmsg(r->u->store));
+		evbuffer_free(rd.out);
+		return;
+	}
 	if (follow) {
 		api_events_follow(r, vm, rd.out, rd.last);
 		return;

@@ -24,6 +24,7 @@
 #include <event2/util.h>
 
 #include "api-internal.h"
+#include "store.h"
 #include "unikd.h"
 #include "uerr.h"
 
@@ -55,6 +56,83 @@ api_reason(int status)
 	return "Internal Server Error";
 }
 
+/* A reply that waits for the group commit of the writes before it. */
+struct api_held {
+	struct unikd_after after;
+	struct unikd *u;
+	struct evhttp_request *req;
+	int status;
+	struct evbuffer *body;
+};
+
+/* Sends a reply whose writes are committed (rc 0) or lost (-1): then a
+ * success would report what the store does not have, and is a 500. */
+static void
+api_send_committed(struct unikd *u, struct evhttp_request *req, int status,
+    struct evbuffer *body, int rc)
+{
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	char *text = NULL;
+	json_t *doc;
+
+	if (rc == -1 && status < 400) {
+		doc = json_pack("{s:{s:s,s:s+}}", "error", "code",
+		    uerr_code(500), "message",
+		    "the change was not recorded: state store: ",
+		    store_errmsg(u->store));
+		text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+		json_decref(doc);
+		evbuffer_drain(body, evbuffer_get_length(body));
+		if (text != NULL)
+			evbuffer_add_printf(body, "%s\n", text);
+		free(text);
+		status = 500;
+		evhttp_remove_header(hdrs, "Content-Type");
+		evhttp_add_header(hdrs, "Content-Type", "application/json");
+	}
+	evhttp_send_reply(req, status, api_reason(status), body);
+}
+
+static void
+api_held_send(void *arg, int rc)
+{
+	struct api_held *h = arg;
+
+	api_send_committed(h->u, h->req, h->status, h->body, rc);
+	evbuffer_free(h->body);
+	free(h);
+}
+
+/* Sends the reply (body drained), or holds it until the group commit
+ * when the store has writes waiting (commit.c): no client reads of a
+ * change that a crash could still lose. */
+static void
+api_send(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+	struct unikd *u = api_conn_unikd(req);
+	struct api_held *h;
+
+	if (u == NULL || !store_pending(u->store)) {
+		evhttp_send_reply(req, status, api_reason(status), body);
+		return;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->body = evbuffer_new()) == NULL ||
+	    evbuffer_add_buffer(h->body, body) == -1) {
+		if (h != NULL && h->body != NULL)
+			evbuffer_free(h->body);
+		free(h);
+		api_send_committed(u, req, status, body, unikd_commit(u));
+		return;
+	}
+	h->after.fn = api_held_send;
+	h->after.arg = h;
+	h->u = u;
+	h->req = req;
+	h->status = status;
+	unikd_after_commit(u, &h->after);
+}
+
 void
 api_reply_json(struct evhttp_request *req, int status, json_t *doc)
 {
@@ -76,7 +154,7 @@ api_reply_json(struct evhttp_request *req, int status, json_t *doc)
 	free(text);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
-	evhttp_send_reply(req, status, api_reason(status), buf);
+	api_send(req, status, buf);
 	evbuffer_free(buf);
 }
 
@@ -111,7 +189,7 @@ api_reply_text(
 {
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", content_type);
-	evhttp_send_reply(req, 200, "OK", buf);
+	api_send(req, 200, buf);
 }
 
 int

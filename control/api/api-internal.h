@@ -121,8 +121,12 @@ void api_conn_request(struct api_conns *, struct evhttp_request *req);
 int api_conn_watch(struct api_conns *, struct evhttp_connection *evcon,
     struct api_pending *p);
 void api_conn_unwatch(struct api_conns *, struct evhttp_connection *evcon);
+/* The daemon whose server took req's connection; NULL when none. */
+struct unikd *api_conn_unikd(struct evhttp_request *req);
 
-/* Replies with a JSON document (consumed; NULL replies 500). */
+/* Replies with a JSON document (consumed; NULL replies 500). A reply
+ * made while the store has writes waiting for the group commit is held
+ * until it (commit.c); if the commit fails, a success becomes a 500. */
 void api_reply_json(struct evhttp_request *, int status, json_t *);
 void api_reply_error(struct evhttp_request *, const struct uerr *);
 void api_reply_errorf(struct evhttp_request *, int status, const char *fmt, ...)

@@ -28,6 +28,7 @@
 #include "api.h"
 #include "api-internal.h"
 #include "log.h"
+#include "store.h"
 #include "uerr.h"
 #include "unikd.h"
 
@@ -293,6 +294,14 @@ api_request(struct evhttp_request *req, void *arg)
 	api_conn_request(&api->conns, req);
 	r.method = api_method_name(cmd);
 	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	/* A commit failed: the state in memory is not the store's, and
+	 * unikd exits in a moment to read it again. */
+	if (api->u->store_failed) {
+		api_reply_errorf(req, 503, "the state store failed (%s); "
+		    "unikd restarts", store_errmsg(api->u->store));
+		api_metrics_count(api, NULL, cmd, 503, api_clock() - t0);
+		return;
+	}
 	if (api_authorize(api->u, req, &e) == -1) {
 		api_reply_error(req, &e);
 		api_metrics_count(api, NULL, cmd, e.status, api_clock() - t0);
