@@ -14,6 +14,10 @@ void vm_path_exit(const struct vm *, char *buf, size_t len);
 void vm_path_dir(const struct vm *, char *buf, size_t len);
 void vm_path_console(const struct vm *, char *buf, size_t len);
 
+/* The runtime part of the VM, as the store keeps it (rt zeroed first,
+ * padding too; exit_reason points into vm). */
+struct store_vm_runtime;
+void vm_runtime(const struct vm *, struct store_vm_runtime *rt);
 /* Writes the runtime part of the VM to the store. */
 void vm_save(struct vm *);
 /* Stores the VM as starting: the intent of a start, on disk before
@@ -21,6 +25,10 @@ void vm_save(struct vm *);
 int vm_save_starting(struct vm *);
 /* Calls every watch's done and detaches them all. */
 void vm_watches_done(struct vm *);
+
+/* vm-json.c: drops the VM's JSON text (its definition changed, or it
+ * is freed). */
+void vm_json_forget(struct vm *);
 
 /* vm-problem.c */
 struct store_vm_row;

@@ -79,6 +79,7 @@ vm_problem_recheck(struct vm *vm, struct uerr *e)
 	json_decref(vm->def);
 	vm->def = NULL;
 	vm->problem[0] = '\0';
+	vm_json_forget(vm);
 	log_info("vm=%s action=recheck problem=none", vm->spec.name);
 	return 0;
 }

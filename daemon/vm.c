@@ -158,6 +158,7 @@ vm_free(struct vm *vm)
 		close(vm->netns_fd);
 	vm_spec_free(&vm->spec);
 	json_decref(vm->def);
+	vm_json_forget(vm);
 	free(vm);
 }
 
@@ -186,7 +187,7 @@ vm_path_console(const struct vm *vm, char *buf, size_t len)
 	    vm->spec.name);
 }
 
-static void
+void
 vm_runtime(const struct vm *vm, struct store_vm_runtime *rt)
 {
 	memset(rt, 0, sizeof(*rt));

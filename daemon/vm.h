@@ -22,6 +22,7 @@ struct monitor;
 struct event;
 struct evbuffer;
 struct tender_stop;
+struct vm_json;
 
 enum vm_state {
 	VM_CREATED,
@@ -80,6 +81,7 @@ struct vm {
 	struct monitor *monitor;
 	struct event *timer;	/* stop timeout or restart delay */
 	struct tender_stop *control_stop;	/* on the control socket */
+	struct vm_json *json;	/* its JSON text, while current (vm-json.c) */
 	TAILQ_HEAD(, vm_watch) watches;
 	TAILQ_ENTRY(vm) entry;
 	struct vm *hash_next;
@@ -120,6 +122,10 @@ int vm_remove(struct vm *, bool force, struct uerr *e);
 
 /* Definition + runtime, as GET /v1/vms/{name} returns it. */
 json_t *vm_to_json(const struct vm *);
+/* The same as compact JSON text (len bytes, no newline), made again only
+ * when the VM has changed since the last call; NULL when out of memory.
+ * Valid until the VM changes or is freed. */
+const char *vm_json_text(struct vm *, size_t *len);
 
 void vm_watch_add(struct vm *, struct vm_watch *);
 void vm_watch_remove(struct vm *, struct vm_watch *);

@@ -97,24 +97,63 @@ api_vms_state_filter(const char *list, unsigned *mask, struct uerr *e)
 	}
 }
 
+/* Sends b, a JSON document, as the 200 reply; 500 when it is NULL (out
+ * of memory while it was written). Frees b. */
+static void
+api_vms_reply_text(struct api_req *r, struct evbuffer *b)
+{
+	if (b == NULL) {
+		api_reply_errorf(r->req, 500, "%s", strerror(ENOMEM));
+		return;
+	}
+	api_reply_text(r->req, b, "application/json");
+	evbuffer_free(b);
+}
+
+/* The VMs' JSON texts as they are kept (vm_json_text), one after the
+ * other: no tree for the whole list. */
+static struct evbuffer *
+api_vms_list_text(struct unikd *u, unsigned mask)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *text;
+	struct vm *vm;
+	size_t len;
+	bool first = true;
+
+	if (b == NULL)
+		return NULL;
+	evbuffer_add(b, "{\"vms\":[", 8);
+	TAILQ_FOREACH(vm, &u->vms, entry) {
+		if (!(mask & api_vms_state_bit(vm_state_label(vm))))
+			continue;
+		if ((text = vm_json_text(vm, &len)) == NULL ||
+		    (!first && evbuffer_add(b, ",", 1) == -1) ||
+		    evbuffer_add(b, text, len) == -1) {
+			evbuffer_free(b);
+			return NULL;
+		}
+		first = false;
+	}
+	if (evbuffer_add(b, "]}\n", 3) == -1) {
+		evbuffer_free(b);
+		return NULL;
+	}
+	return b;
+}
+
 void
 api_vms_list(struct api_req *r)
 {
 	const char *states = api_query_str(r, "state");
 	unsigned mask = ~0u;
 	struct uerr e;
-	struct vm *vm;
-	json_t *a;
 
 	if (states != NULL && api_vms_state_filter(states, &mask, &e) == -1) {
 		api_reply_error(r->req, &e);
 		return;
 	}
-	a = json_array();
-	TAILQ_FOREACH(vm, &r->u->vms, entry)
-	if (mask & api_vms_state_bit(vm_state_label(vm)))
-		json_array_append_new(a, vm_to_json(vm));
-	api_reply_json(r->req, 200, json_pack("{s:o}", "vms", a));
+	api_vms_reply_text(r, api_vms_list_text(r->u, mask));
 }
 
 void
@@ -134,19 +173,43 @@ api_vms_create(struct api_req *r)
 	json_decref(def);
 }
 
+/* The VM's kept JSON text with "manifest" (inspect only: the image's
+ * Solo5 manifest, read from the file) added as its last member. */
+static struct evbuffer *
+api_vms_get_text(struct unikd *u, struct vm *vm)
+{
+	struct evbuffer *b;
+	const char *text;
+	json_t *manifest;
+	char *m = NULL;
+	size_t len;
+	int rc = -1;
+
+	if ((text = vm_json_text(vm, &len)) == NULL || len < 2 ||
+	    text[len - 1] != '}' || (b = evbuffer_new()) == NULL)
+		return NULL;
+	manifest = image_manifest_json(&u->cf, vm->spec.image);
+	if (manifest != NULL &&
+	    (m = json_dumps(manifest, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL)
+		rc = evbuffer_add(b, text, len - 1) == 0 &&
+		    evbuffer_add_printf(b, "%s\"manifest\":%s}\n",
+		    len > 2 ? "," : "", m) > 0 ? 0 : -1;
+	json_decref(manifest);
+	free(m);
+	if (rc == -1) {
+		evbuffer_free(b);
+		return NULL;
+	}
+	return b;
+}
+
 void
 api_vms_get(struct api_req *r)
 {
 	struct vm *vm = api_vm_lookup(r);
-	json_t *o;
 
-	if (vm == NULL)
-		return;
-	/* inspect only: the image's Solo5 manifest, read from the file */
-	o = vm_to_json(vm);
-	json_object_set_new(o, "manifest",
-	    image_manifest_json(&r->u->cf, vm->spec.image));
-	api_reply_json(r->req, 200, o);
+	if (vm != NULL)
+		api_vms_reply_text(r, api_vms_get_text(r->u, vm));
 }
 
 void
