@@ -354,7 +354,10 @@ main(int argc, char *argv[])
 	if (nb_open(&u.nb) == -1)
 		fatal("cannot open netlink (unikd needs CAP_NET_ADMIN to "
 		    "manage bridges and TAPs)");
-	if ((u.base = event_base_new()) == NULL)
+	/* 3 priorities, 1 the default: the API's queued requests run at 2,
+	 * in turns of the loop with nothing else to do (api-defer.c) */
+	if ((u.base = event_base_new()) == NULL ||
+	    event_base_priority_init(u.base, 3) == -1)
 		fatalx("cannot make the event loop");
 	for (i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(u.base, signos[i], unikd_signal, &u);

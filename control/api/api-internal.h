@@ -43,6 +43,7 @@ struct api {
 	int fd;          /* the listening socket */
 	bool own_socket; /* we created cf.socket: unlink it at stop */
 	struct api_metrics *metrics; /* request counters (api-metrics.c) */
+	struct api_defer *defer; /* requests that change things, queued */
 	struct api_conns conns;
 };
 
@@ -57,6 +58,17 @@ struct api_req {
 };
 
 typedef void (*api_handler)(struct api_req *);
+
+/* api.c: routes and answers a whole request that arrived at t0 (from
+ * api_clock(), the monotonic clock in seconds). */
+void api_handle(struct api *, struct evhttp_request *, double t0);
+double api_clock(void);
+
+/* api-defer.c: requests that change things wait for the loop to be
+ * idle, so GETs are answered meanwhile. */
+int api_defer_start(struct api *);
+void api_defer_stop(struct api *);
+void api_defer_request(struct api *, struct evhttp_request *, double t0);
 
 /* One row of the route table (api.c). */
 struct api_route {

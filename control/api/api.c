@@ -267,7 +267,7 @@ api_dispatch(
 	return NULL;
 }
 
-static double
+double
 api_clock(void)
 {
 	struct timespec ts;
@@ -276,22 +276,19 @@ api_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-api_request(struct evhttp_request *req, void *arg)
+void
+api_handle(struct api *api, struct evhttp_request *req, double t0)
 {
-	struct api *api = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct api_req r = {.u = api->u, .req = req};
 	const struct api_route *rt = NULL;
-	double t0 = api_clock();
 	char *segs[API_MAX_SEGMENTS];
 	size_t nsegs = 0;
 	struct uerr e;
 	const char *q;
 
 	TAILQ_INIT(&r.query);
-	api_conn_request(&api->conns, req);
 	r.method = api_method_name(cmd);
 	r.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	/* A commit failed: the state in memory is not the store's, and
@@ -324,6 +321,21 @@ api_request(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&r.query);
 	while (nsegs > 0)
 		free(segs[--nsegs]);
+}
+
+/* A whole request: a GET is answered now, the rest when the loop has
+ * nothing else to do (api-defer.c). */
+static void
+api_request(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	double t0 = api_clock();
+
+	api_conn_request(&api->conns, req);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		api_handle(api, req, t0);
+	else
+		api_defer_request(api, req, t0);
 }
 
 /* Removes a socket left by a daemon that is gone; -1 when the path is
@@ -451,6 +463,11 @@ api_start(struct unikd *u, int fd)
 	}
 	api->u = u;
 	api->fd = fd;
+	if (api_defer_start(api) == -1) {
+		log_warn("api");
+		free(api);
+		return -1;
+	}
 	if (fd >= 0) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
 			log_warn("api: socket fd %d", fd);
@@ -465,6 +482,7 @@ api_start(struct unikd *u, int fd)
 	    api->own_socket ? u->cf.socket : "(from systemd)", api->fd);
 	return 0;
 fail:
+	api_defer_stop(api);
 	if (api->http != NULL)
 		api_conns_stop(&api->conns, api->http);
 	if (api->own_socket) {
@@ -483,7 +501,9 @@ api_stop(struct unikd *u)
 	if (api == NULL)
 		return;
 	/* Closes the listener and every connection; pending requests
-	 * hear of it through their close callbacks. */
+	 * hear of it through their close callbacks, queued ones are
+	 * dropped first. */
+	api_defer_stop(api);
 	api_conns_stop(&api->conns, api->http);
 	if (api->own_socket && unlink(u->cf.socket) == -1)
 		log_warn("socket=%s: unlink", u->cf.socket);
