@@ -99,27 +99,39 @@ api_metrics_vm_proc(
 	}
 }
 
-/* One NIC counter family: which selects the field. */
-struct api_metrics_nic_family {
-	struct evbuffer *b;
-	const char *name;
+/* The NICs with counters, each looked up once for all the families. */
+struct api_metrics_nic {
 	const char *vm;
-	size_t off; /* offsetof in struct nb_link_stats */
+	const struct vm_nic *nic;
+	struct nb_link_stats st;
+};
+
+struct api_metrics_nic_set {
+	struct api_metrics_nic *v;
+	size_t n, cap;
+	const char *vm;
 };
 
 static int
-api_metrics_nic_sample(
+api_metrics_nic_add(
     void *arg, const struct vm_nic *nic, const struct nb_link_stats *st)
 {
-	struct api_metrics_nic_family *f = arg;
-	const char *l[7] = {
-	    "vm", f->vm, "nic", nic->name, "network", nic->network, NULL};
-	uint64_t v;
+	struct api_metrics_nic_set *s = arg;
+	struct api_metrics_nic *nv;
+	size_t cap;
 
 	if (st == NULL)
 		return 0;
-	memcpy(&v, (const char *)st + f->off, sizeof(v));
-	api_metrics_int(f->b, f->name, l, v);
+	if (s->n == s->cap) {
+		cap = s->cap > 0 ? s->cap * 2 : 64;
+		if ((nv = reallocarray(s->v, cap, sizeof(*nv))) == NULL)
+			return -1;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n].vm = s->vm;
+	s->v[s->n].nic = nic;
+	s->v[s->n++].st = *st;
 	return 0;
 }
 
@@ -151,26 +163,43 @@ static const struct {
         "Packets dropped on transmit on the NIC's TAP (guest too slow)."),
 };
 
-static void
+static int
 api_metrics_nics(struct evbuffer *b, struct api_metrics_vm *vms, size_t n,
     struct vm_stats_links *links)
 {
-	struct api_metrics_nic_family f = {.b = b};
+	struct api_metrics_nic_set s = {0};
+	const struct api_metrics_nic *nic;
+	const char *l[7] = {"vm", NULL, "nic", NULL, "network", NULL, NULL};
+	const char *name;
+	uint64_t v;
 	size_t i, k;
 
+	for (i = 0; i < n; i++) {
+		s.vm = vms[i].vm->spec.name;
+		if (vm_stats_nics_foreach(
+		    vms[i].vm, links, api_metrics_nic_add, &s) != 0) {
+			free(s.v);
+			return -1;
+		}
+	}
 	for (k = 0; k < sizeof(api_metrics_nic_families) /
 	                    sizeof(api_metrics_nic_families[0]);
 	     k++) {
-		f.name = api_metrics_nic_families[k].name;
-		f.off = api_metrics_nic_families[k].off;
+		name = api_metrics_nic_families[k].name;
 		api_metrics_head(
-		    b, f.name, "counter", api_metrics_nic_families[k].help);
-		for (i = 0; i < n; i++) {
-			f.vm = vms[i].vm->spec.name;
-			vm_stats_nics_foreach(
-			    vms[i].vm, links, api_metrics_nic_sample, &f);
+		    b, name, "counter", api_metrics_nic_families[k].help);
+		for (i = 0; i < s.n; i++) {
+			nic = &s.v[i];
+			l[1] = nic->vm;
+			l[3] = nic->nic->name;
+			l[5] = nic->nic->network;
+			memcpy(&v, (const char *)&nic->st +
+			    api_metrics_nic_families[k].off, sizeof(v));
+			api_metrics_int(b, name, l, v);
 		}
 	}
+	free(s.v);
+	return 0;
 }
 
 struct api_metrics_block_family {
@@ -213,6 +242,7 @@ api_metrics_vms(struct evbuffer *b, struct unikd *u)
 	struct api_metrics_vm *vms;
 	struct vm *vm;
 	size_t n = 0;
+	int rc;
 
 	vms = calloc(u->nvms > 0 ? u->nvms : 1, sizeof(*vms));
 	if (vms == NULL || (links = vm_stats_links_new(u)) == NULL) {
@@ -230,9 +260,10 @@ api_metrics_vms(struct evbuffer *b, struct unikd *u)
 	}
 	api_metrics_vm_state(b, vms, n);
 	api_metrics_vm_proc(b, vms, n);
-	api_metrics_nics(b, vms, n, links);
-	api_metrics_blocks(b, u);
+	rc = api_metrics_nics(b, vms, n, links);
+	if (rc == 0)
+		api_metrics_blocks(b, u);
 	vm_stats_links_free(links);
 	free(vms);
-	return 0;
+	return rc;
 }
