@@ -1,11 +1,12 @@
 /*
- * Batched TAP deletion (docs/design.md, "Deleting TAPs"). Deleting one TAP costs the kernel
- * about 20 ms; one RTM_DELLINK naming a netdev group deletes a whole batch
- * at well under a millisecond per TAP. So TAPs to delete (a VM's exit or
- * removal, a GC) are queued, and a short timer (VM_NET_BATCH_MS) flushes
- * the queue: the exits and removals of those milliseconds, even one
- * request at a time, make one batch, and no reply waits for the kernel's
- * unregister. A queued TAP found to be unikd's (one RTM_GETLINK by name)
+ * Batched TAP deletion (docs/design.md, "Deleting TAPs"). Deleting one
+ * TAP costs the kernel about 20 ms; one RTM_DELLINK naming a netdev group
+ * deletes a whole batch at well under a millisecond per TAP. So TAPs to
+ * delete (a VM's exit or removal, a GC) are queued, and a short timer
+ * (VM_NET_BATCH_MS) flushes the queue: the exits and removals of those
+ * milliseconds, even one request at a time, make one batch, and no reply
+ * waits for the kernel's unregister. The timer is long enough that the
+ * flush's dump of every link stays a small part of each removal. A queued TAP found to be unikd's (one RTM_GETLINK by name)
  * is at once taken down, off its bridge and into the group (one
  * RTM_NEWLINK), so no frame passes it after the reply.
  *
@@ -35,7 +36,7 @@
 #include "vm.h"
 
 #define VM_NET_GROUP 0x756b	/* "uk": unikd's reserved netdev group */
-#define VM_NET_BATCH_MS 20	/* about one TAP's unregister */
+#define VM_NET_BATCH_MS 100	/* see above */
 
 /* A queued TAP, and what the flush found of it. */
 struct vm_net_doomed {
