@@ -199,7 +199,7 @@ struct nb_link_stats {
 };
 /* IFLA_STATS64 of one link. */
 int nb_link_stats(struct nb *, const char *name, struct nb_link_stats *out);
-/* IFLA_STATS64 of every link in one dump. */
+/* The 64-bit counters of every link, in one RTM_GETSTATS dump. */
 int nb_link_stats_foreach(struct nb *,
     int (*cb)(void *arg, const char *name, const struct nb_link_stats *s),
     void *arg);
