@@ -1,12 +1,14 @@
 /*
  * Group commit on the event loop. Once unikd serves, the store's first
  * write in a turn of the loop opens a transaction (store_group()) and
- * makes u->commit_ev active; unikd has one event priority, so that
- * event runs in the same turn, after every callback already active, and
- * commits what they all wrote at once. What may not happen before that
- * commit (an API reply, an event line for a follower, removing a
- * monitor's exit record) waits in u->afters. A change of the host whose
- * intent must be on disk first commits the group at once
+ * makes u->commit_ev active, at the default priority: it runs after the
+ * callbacks of that priority already active in the turn, or, when the
+ * writes came from the API's queued requests (the lowest priority,
+ * api-defer.c; libevent runs one priority a turn), first in the next
+ * turn; either way it commits what they all wrote at once. What may not
+ * happen before that commit (an API reply, an event line for a follower,
+ * removing a monitor's exit record) waits in u->afters. A change of the
+ * host whose intent must be on disk first commits the group at once
  * (unikd_commit()). A failed commit loses the group: its held replies
  * become errors and unikd exits, so that a restart reads the store again
  * (docs/design.md, "Durability").
