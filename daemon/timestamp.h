@@ -12,6 +12,8 @@
 
 /* CLOCK_REALTIME in milliseconds. */
 int64_t unikd_now_ms(void);
+/* CLOCK_MONOTONIC in seconds: how long things take. */
+double unikd_clock(void);
 /* "2024-05-01T12:00:00Z" for unix seconds, or JSON null when secs is 0. */
 json_t *unikd_json_time(int64_t secs);
 

@@ -33,6 +33,7 @@ struct api;
 struct service;
 struct vm;
 struct vm_table;
+struct vm_json_warmer;
 struct vm_mac_set;
 struct nb;
 struct network;
@@ -93,6 +94,7 @@ struct unikd {
 	struct vm_cgroups *cgroups;	/* hierarchies (vm-cgroup.c) */
 	struct vm_list vms;		/* in creation order */
 	size_t nvms;
+	struct vm_json_warmer *vm_json;	/* remakes JSON texts (vm-json.c) */
 	struct event *trim_ev;		/* trim.c */
 
 	struct unikd_tender tenders[16];

@@ -29,6 +29,9 @@ void vm_watches_done(struct vm *);
 /* vm-json.c: drops the VM's JSON text (its definition changed, or it
  * is freed). */
 void vm_json_forget(struct vm *);
+/* Starts (and stops) remaking stale texts when the loop is idle. */
+int vm_json_init(struct unikd *);
+void vm_json_shutdown(struct unikd *);
 
 /* vm-problem.c */
 struct store_vm_row;

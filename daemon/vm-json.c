@@ -13,14 +13,32 @@
  * or not yet, is seen at the next read; the rest of the definition
  * changes only when a VM with a problem is checked again
  * (vm_json_forget).
+ *
+ * So that a list after many VMs changed (a bulk start) does not make all
+ * their texts at once, events (every VM state change is one) arm a timer
+ * of the loop's lowest priority that remakes the stale texts ahead, a
+ * slice at a time, when the loop has nothing else to do. It only saves
+ * time: a text it has not reached yet is made at the read.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 
 #include "store.h"
+#include "timestamp.h"
+#include "unikd.h"
 #include "vm-internal.h"
+
+#define VM_JSON_WARM_DELAY_MS 10	/* events are gathered that long */
+#define VM_JSON_WARM_SLICE_MS 1
+
+struct vm_json_warmer {
+	struct unikd *u;
+	struct event *ev;
+	struct unikd_event_sub sub;
+};
 
 struct vm_json {
 	char *text;		/* compact, no newline */
@@ -102,4 +120,79 @@ vm_json_forget(struct vm *vm)
 	free(vm->json->text);
 	free(vm->json);
 	vm->json = NULL;
+}
+
+static void
+vm_json_warm_arm(struct vm_json_warmer *w)
+{
+	struct timeval tv = {0, VM_JSON_WARM_DELAY_MS * 1000};
+
+	if (!evtimer_pending(w->ev, NULL))
+		evtimer_add(w->ev, &tv);
+}
+
+/* Remakes stale texts for a slice; the rest at the next run. */
+static void
+vm_json_warm(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm_json_warmer *w = arg;
+	double end = unikd_clock() + VM_JSON_WARM_SLICE_MS / 1000.0;
+	struct vm *vm;
+	size_t len;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(vm, &w->u->vms, entry) {
+		if (vm->json != NULL && vm_json_fresh(vm, vm->json))
+			continue;
+		if (vm_json_text(vm, &len) == NULL ||
+		    unikd_clock() >= end) {
+			vm_json_warm_arm(w);
+			return;
+		}
+	}
+}
+
+static void
+vm_json_on_event(void *arg, int64_t seq, const char *line)
+{
+	(void)seq;
+	(void)line;
+	vm_json_warm_arm(arg);
+}
+
+int
+vm_json_init(struct unikd *u)
+{
+	struct vm_json_warmer *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->u = u;
+	if ((w->ev = evtimer_new(u->base, vm_json_warm, w)) == NULL ||
+	    event_priority_set(w->ev,
+	    event_base_get_npriorities(u->base) - 1) == -1) {
+		if (w->ev != NULL)
+			event_free(w->ev);
+		free(w);
+		return -1;
+	}
+	w->sub.cb = vm_json_on_event;
+	w->sub.arg = w;
+	unikd_event_subscribe(u, &w->sub);
+	u->vm_json = w;
+	return 0;
+}
+
+void
+vm_json_shutdown(struct unikd *u)
+{
+	struct vm_json_warmer *w = u->vm_json;
+
+	if (w == NULL)
+		return;
+	unikd_event_unsubscribe(u, &w->sub);
+	event_free(w->ev);
+	free(w);
+	u->vm_json = NULL;
 }

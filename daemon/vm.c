@@ -580,7 +580,7 @@ vm_init(struct unikd *u, bool boot)
 	struct uerr err;
 
 	if ((u->vm_table = calloc(1, sizeof(*u->vm_table))) == NULL ||
-	    vm_uid_init(u) == -1)
+	    vm_uid_init(u) == -1 || vm_json_init(u) == -1)
 		return -1;
 	if (store_vm_foreach(u->store, vm_load_row, u) != 0) {
 		log_warnx("loading VMs: %s", store_errmsg(u->store));
@@ -611,6 +611,7 @@ vm_shutdown(struct unikd *u)
 
 	if (u->vm_table == NULL)
 		return;
+	vm_json_shutdown(u);
 	while ((vm = TAILQ_FIRST(&u->vms)) != NULL) {
 		vm_run_detach(vm, false);
 		vm_watches_done(vm);

@@ -19,12 +19,12 @@
 
 #include <stdlib.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
 
 #include "api-internal.h"
+#include "timestamp.h"
 #include "unikd.h"
 
 #define API_DEFER_SLICE_MS 2
@@ -61,7 +61,7 @@ api_defer_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_defer *d = arg;
 	struct api_deferred *q;
-	double end = api_clock() + API_DEFER_SLICE_MS / 1000.0;
+	double end = unikd_clock() + API_DEFER_SLICE_MS / 1000.0;
 
 	(void)fd;
 	(void)what;
@@ -71,7 +71,7 @@ api_defer_slice(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&d->queue, q, entry);
 		api_handle(d->api, q->req, q->t0);
 		free(q);
-		if (api_clock() >= end)
+		if (unikd_clock() >= end)
 			break;
 	}
 	if (!TAILQ_EMPTY(&d->queue))

@@ -60,9 +60,8 @@ struct api_req {
 typedef void (*api_handler)(struct api_req *);
 
 /* api.c: routes and answers a whole request that arrived at t0 (from
- * api_clock(), the monotonic clock in seconds). */
+ * unikd_clock()). */
 void api_handle(struct api *, struct evhttp_request *, double t0);
-double api_clock(void);
 
 /* api-defer.c: requests that change things wait for the loop to be
  * idle, so GETs are answered meanwhile. */

@@ -29,6 +29,7 @@
 #include "api-internal.h"
 #include "log.h"
 #include "store.h"
+#include "timestamp.h"
 #include "uerr.h"
 #include "unikd.h"
 
@@ -267,15 +268,6 @@ api_dispatch(
 	return NULL;
 }
 
-double
-api_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 api_handle(struct api *api, struct evhttp_request *req, double t0)
 {
@@ -296,18 +288,18 @@ api_handle(struct api *api, struct evhttp_request *req, double t0)
 	if (api->u->store_failed) {
 		api_reply_errorf(req, 503, "the state store failed (%s); "
 		    "unikd restarts", store_errmsg(api->u->store));
-		api_metrics_count(api, NULL, cmd, 503, api_clock() - t0);
+		api_metrics_count(api, NULL, cmd, 503, unikd_clock() - t0);
 		return;
 	}
 	if (api_authorize(api->u, req, &e) == -1) {
 		api_reply_error(req, &e);
-		api_metrics_count(api, NULL, cmd, e.status, api_clock() - t0);
+		api_metrics_count(api, NULL, cmd, e.status, unikd_clock() - t0);
 		return;
 	}
 	if (r.path == NULL || api_path_split(r.path, segs, &nsegs) == -1) {
 		api_reply_errorf(req, 404, "no route for %s %s", r.method,
 		    r.path != NULL ? r.path : "(none)");
-		api_metrics_count(api, NULL, cmd, 404, api_clock() - t0);
+		api_metrics_count(api, NULL, cmd, 404, unikd_clock() - t0);
 		return;
 	}
 	q = evhttp_uri_get_query(uri);
@@ -317,7 +309,7 @@ api_handle(struct api *api, struct evhttp_request *req, double t0)
 		rt = api_dispatch(&r, cmd, segs, nsegs);
 	/* A wait or a stream has no status yet: 0, as "not answered". */
 	api_metrics_count(api, rt, cmd, evhttp_request_get_response_code(req),
-	    api_clock() - t0);
+	    unikd_clock() - t0);
 	evhttp_clear_headers(&r.query);
 	while (nsegs > 0)
 		free(segs[--nsegs]);
@@ -329,7 +321,7 @@ static void
 api_request(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
-	double t0 = api_clock();
+	double t0 = unikd_clock();
 
 	api_conn_request(&api->conns, req);
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
