@@ -83,6 +83,11 @@ unikd_commit(struct unikd *u)
 void
 unikd_after_commit(struct unikd *u, struct unikd_after *a)
 {
+	/* nothing is recorded any more: an exit record must stay */
+	if (u->store_failed) {
+		a->fn(a->arg, -1);
+		return;
+	}
 	if (!store_pending(u->store)) {
 		a->fn(a->arg, 0);
 		return;

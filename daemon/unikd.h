@@ -151,8 +151,8 @@ void unikd_trim_free(struct unikd *);
  * Group commit (commit.c). unikd_commit_start() puts the store in group
  * mode once start-up is done; unikd_commit() commits the writes made so
  * far (0, or -1 when they are lost) and runs what waited for them;
- * unikd_after_commit() runs a at once when nothing waits, else after
- * the next commit.
+ * unikd_after_commit() runs a at once when nothing waits (with -1 once
+ * a commit failed), else after the next commit.
  */
 int unikd_commit_start(struct unikd *);
 void unikd_commit_stop(struct unikd *);
