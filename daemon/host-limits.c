@@ -99,3 +99,10 @@ limits_fds_check(struct unikd *u, const char *vm, size_t transient,
 	    "one per running VM; raise LimitNOFILE)",
 	    vm, (unsigned long long)u->fd_limit);
 }
+
+bool
+limits_fds_spare(struct unikd *u, size_t kept)
+{
+	return u->fd_base + u->cf.max_vms + kept + 1 + LIMITS_FD_HEADROOM <=
+	    u->fd_limit;
+}

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct unikd;
 struct uerr;
 
@@ -20,5 +23,8 @@ void limits_settle(struct unikd *);
  * fds while it runs and then keeps one (its monitor connection) fits. */
 int limits_fds_check(struct unikd *, const char *vm, size_t transient,
     struct uerr *e);
+/* Whether one more fd may be kept open (on top of `kept` such) while
+ * every VM up to limits.max_vms could still run its monitor. */
+bool limits_fds_spare(struct unikd *, size_t kept);
 
 #endif

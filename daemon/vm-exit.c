@@ -25,6 +25,7 @@
 #include "unikd.h"
 #include "vm-cgroup.h"
 #include "vm-internal.h"
+#include "vm-stats.h"
 #include "vm-net.h"
 
 static void
@@ -156,6 +157,7 @@ vm_exited(struct vm *vm, int wstatus, int64_t finished_at,
 		vm->monitor = NULL;
 	}
 	vm->adopting = false;
+	vm_stats_forget(vm);
 	vm_net_stop(vm);	/* the TAPs go with the tender */
 	vm_control_remove(vm);
 	vm_cgroup_remove(vm);

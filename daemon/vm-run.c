@@ -33,6 +33,7 @@
 #include "vm-cgroup.h"
 #include "vm-internal.h"
 #include "vm-net.h"
+#include "vm-stats.h"
 
 static void vm_on_hello(void *, pid_t, pid_t, int64_t);
 static void vm_on_error(void *, const char *);
@@ -189,8 +190,9 @@ vm_run_blocks(struct vm *vm, struct tender_cmd *cmd, struct uerr *e)
 int
 vm_run_fits(struct vm *vm, struct uerr *e)
 {
+	/* and the stat files kept for /metrics (vm-stats.c) */
 	return limits_fds_check(vm->u, vm->spec.name,
-	    vm->spec.nnics + vm->spec.nblocks + 6, e);
+	    vm->spec.nnics + vm->spec.nblocks + 6 + vm_stats_fds(), e);
 }
 
 /* The tender's uid from tender_uids: one is taken at the first start of
@@ -422,6 +424,7 @@ vm_run_detach(struct vm *vm, bool kill)
 	char sock[4096];
 
 	vm_timer_cancel(vm);
+	vm_stats_forget(vm);
 	if (vm->monitor == NULL)
 		goto unlink_exit;
 	if (kill) {

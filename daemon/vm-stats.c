@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "block.h"
+#include "host-limits.h"
 #include "log.h"
 #include "network.h"
 #include "unikd.h"
@@ -72,33 +73,105 @@ bad:
 	return -1;
 }
 
-int
-vm_stats_proc(pid_t pid, struct vm_proc_stats *out)
+static int
+vm_stats_open(pid_t pid)
 {
-	char path[64], text[1024];
-	ssize_t n;
-	int fd;
+	char path[64];
 
-	memset(out, 0, sizeof(*out));
 	if (pid <= 0) {
 		errno = ESRCH;
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		errno = ESRCH;
-		return -1;
-	}
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* One read of an open stat file, from its start. */
+static int
+vm_stats_read(int fd, struct vm_proc_stats *out)
+{
+	char text[1024];
+	ssize_t n;
+
 	do
-		n = read(fd, text, sizeof(text) - 1);
+		n = pread(fd, text, sizeof(text) - 1, 0);
 	while (n == -1 && errno == EINTR);
-	close(fd);
 	if (n <= 0) {
 		errno = ESRCH;
 		return -1;
 	}
 	text[n] = '\0';
 	return vm_stats_parse_stat(text, out);
+}
+
+int
+vm_stats_proc(pid_t pid, struct vm_proc_stats *out)
+{
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = vm_stats_open(pid)) == -1) {
+		errno = ESRCH;
+		return -1;
+	}
+	rc = vm_stats_read(fd, out);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Kept stat files. A /metrics scrape of 1000 VMs spent a third of its
+ * time opening and closing /proc/PID/stat (the path walk, the procfs
+ * lookup); a kept file is one pread. A file stays bound to its process,
+ * so one whose tender was replaced (a restart) or is gone is closed and
+ * opened again for the current pid. It is kept only while the open-file
+ * budget leaves room for every VM that may still start
+ * (limits_fds_spare()); else the file is opened and closed each time.
+ */
+static size_t vm_stats_nfds;
+
+size_t
+vm_stats_fds(void)
+{
+	return vm_stats_nfds;
+}
+
+void
+vm_stats_forget(struct vm *vm)
+{
+	if (vm->stat_fd == -1)
+		return;
+	close(vm->stat_fd);
+	vm->stat_fd = -1;
+	vm_stats_nfds--;
+}
+
+int
+vm_stats_proc_vm(struct vm *vm, struct vm_proc_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!vm_is_active(vm) || vm->pid <= 0) {
+		vm_stats_forget(vm);
+		errno = ESRCH;
+		return -1;
+	}
+	if (vm->stat_fd != -1 && vm->stat_pid == vm->pid &&
+	    vm_stats_read(vm->stat_fd, out) == 0)
+		return 0;
+	vm_stats_forget(vm);
+	if (!limits_fds_spare(vm->u, vm_stats_nfds))
+		return vm_stats_proc(vm->pid, out);
+	if ((vm->stat_fd = vm_stats_open(vm->pid)) == -1) {
+		errno = ESRCH;
+		return -1;
+	}
+	vm->stat_pid = vm->pid;
+	vm_stats_nfds++;
+	if (vm_stats_read(vm->stat_fd, out) == 0)
+		return 0;
+	vm_stats_forget(vm);
+	errno = ESRCH;
+	return -1;
 }
 
 struct vm_stats_links *
@@ -295,7 +368,7 @@ static void
 vm_stats_proc_json(struct vm *vm, json_t *o)
 {
 	struct vm_proc_stats ps;
-	bool have = vm_is_active(vm) && vm_stats_proc(vm->pid, &ps) == 0;
+	bool have = vm_stats_proc_vm(vm, &ps) == 0;
 
 	json_object_set_new(
 	    o, "cpu_user_seconds", have ? json_real(ps.cpu_user) : json_null());

@@ -28,6 +28,14 @@ struct vm_proc_stats {
 
 /* Reads /proc/PID/stat; -1 (ESRCH) when the process is gone. */
 int vm_stats_proc(pid_t pid, struct vm_proc_stats *out);
+/* The same for vm's running tender, through a stat file kept open from
+ * one call to the next while the host's open-file limit leaves room for
+ * it (see vm-stats.c); -1 (ESRCH) when it is not running. */
+int vm_stats_proc_vm(struct vm *, struct vm_proc_stats *out);
+/* Closes vm's kept stat file, if any. */
+void vm_stats_forget(struct vm *);
+/* The stat files kept open now, for the open-file budget. */
+size_t vm_stats_fds(void);
 
 /*
  * The counters of every link, from one dump taken at the first lookup

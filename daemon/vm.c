@@ -143,6 +143,7 @@ vm_new(struct unikd *u)
 	vm->exit_status = -1;
 	vm->tender_status = -1;
 	vm->netns_fd = -1;
+	vm->stat_fd = -1;
 	TAILQ_INIT(&vm->watches);
 	return vm;
 }

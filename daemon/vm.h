@@ -67,6 +67,9 @@ struct vm {
 	bool stop_requested;	/* the exit was asked for through the API */
 	bool restart_requested;	/* start again once stopped (vm_restart) */
 	bool adopting;		/* reconnected; its monitor's hello is due */
+	int stat_fd;		/* the tender's /proc/PID/stat kept open for
+				 * stats (vm-stats.c), or -1 */
+	pid_t stat_pid;		/* ... of that tender */
 	int netns_fd;		/* between the TAPs and the monitor's spawn:
 				 * the NICs' namespace, else -1 */
 

@@ -254,8 +254,7 @@ api_metrics_vms(struct evbuffer *b, struct unikd *u)
 		if (n == u->nvms)
 			break;
 		vms[n].vm = vm;
-		vms[n].proc =
-		    vm_is_active(vm) && vm_stats_proc(vm->pid, &vms[n].ps) == 0;
+		vms[n].proc = vm_stats_proc_vm(vm, &vms[n].ps) == 0;
 		n++;
 	}
 	api_metrics_vm_state(b, vms, n);

@@ -153,6 +153,23 @@ $CHECK '^unikd_vm_up\{vm="busy"\} 1$' <"$T/metrics-tcp" ||
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/vms")" \
     404 "the TCP listener serves /metrics only"
 
+info "after a restart, stats and /metrics read the new tender"
+# (unikd keeps each tender's /proc stat file open between reads)
+c_old=$(uk --json stats busy | jget 'd["cpu_user_seconds"] + d["cpu_system_seconds"]')
+pid_old=$(vm_field busy pid)
+uk restart busy >/dev/null || fail "restart busy"
+new_pid() { [ "$(vm_field busy state)" = running ] &&
+    [ "$(vm_field busy pid)" != "$pid_old" ]; }
+wait_for 10 "busy to run again with a new tender" new_pid
+s3=$(uk --json stats busy) || fail "stats busy after the restart"
+c_new=$(echo "$s3" | jget 'd["cpu_user_seconds"] + d["cpu_system_seconds"]')
+[ "$(echo "$s3" | jget 'd["memory_rss_bytes"]')" -gt 0 ] ||
+    fail "no RSS for the new tender: $s3"
+"$PY" -c "import sys; sys.exit(0 if $c_new < $c_old else 1)" ||
+    fail "CPU time after the restart ($c_new) is not the new tender's (before: $c_old)"
+api /metrics | $CHECK '^unikd_vm_memory_rss_bytes\{vm="busy"\} [1-9][0-9]*$' ||
+    fail "/metrics has no RSS for busy's new tender"
+
 info "logs --timestamps and --since"
 uk logs --timestamps -n 5 busy >"$T/stamped" || fail "logs --timestamps"
 assert_eq "$(wc -l <"$T/stamped")" 5 "lines of logs --timestamps -n 5"
