@@ -69,6 +69,51 @@ mon_io_send(int fd, char type, const void *buf, size_t len, const int *fds,
 	return n == -1 ? -1 : 0;
 }
 
+ssize_t
+mon_io_recv(int fd, void *buf, size_t len, int *fds, size_t maxfds,
+    size_t *nfds)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = ctl.b,
+	    .msg_controllen = sizeof(ctl.b)};
+	struct cmsghdr *c;
+	size_t k, n;
+	ssize_t got;
+	int one;
+
+	*nfds = 0;
+	do
+		got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (got == -1 && errno == EINTR);
+	if (got <= 0)
+		return got;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < n; k++) {
+			memcpy(&one, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (*nfds < maxfds)
+				fds[(*nfds)++] = one;
+			else
+				close(one);	/* more than the caller takes */
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		while (*nfds > 0)
+			close(fds[--*nfds]);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return got;
+}
+
 void
 mon_io_close_from(int first)
 {

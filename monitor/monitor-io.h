@@ -8,6 +8,7 @@
 #define UNIKD_MONITOR_IO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Writes all len bytes of buf, going on after EINTR; -1 with errno. */
 int mon_io_write_all(int fd, const void *buf, size_t len);
@@ -18,6 +19,14 @@ int mon_io_write_all(int fd, const void *buf, size_t len);
  */
 int mon_io_send(int fd, char type, const void *buf, size_t len, const int *fds,
     size_t nfds, int flags);
+/*
+ * Receives one packet into buf (len bytes at most) and the fds it carries
+ * (close-on-exec) into fds, at most maxfds: any beyond are closed. The
+ * packet's length, 0 at end of file, or -1 with errno: EMSGSIZE when the
+ * packet or its fds did not fit (the fds closed).
+ */
+ssize_t mon_io_recv(int fd, void *buf, size_t len, int *fds, size_t maxfds,
+    size_t *nfds);
 /* A non-blocking SEQPACKET socket connected to the monitor socket path
  * (ECONNREFUSED when no monitor listens; EAGAIN when its backlog is
  * full), or -1 with errno and nothing left open. */

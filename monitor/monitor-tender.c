@@ -182,37 +182,21 @@ int
 mon_spec_recv(struct mon_spec *sp, char *err, size_t errlen)
 {
 	char buf[MON_MSG_MAX];
-	union {
-		char b[CMSG_SPACE(sizeof(int) * MON_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr msg = {.msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = ctl.b,
-	    .msg_controllen = sizeof(ctl.b)};
-	struct cmsghdr *c;
-	size_t k, nfds = 0;
+	size_t nfds;
 	ssize_t n;
 
-	do
-		n = recvmsg(MON_SPEC_FD, &msg, MSG_CMSG_CLOEXEC);
-	while (n == -1 && errno == EINTR);
+	n = mon_io_recv(MON_SPEC_FD, buf, sizeof(buf), sp->fds, MON_MAX_FDS,
+	    &nfds);
+	if (n == -1 && errno == EMSGSIZE) {
+		snprintf(err, errlen, "invalid spec message");
+		return -1;
+	}
 	if (n <= 0) {
 		snprintf(err, errlen, "cannot receive spec: %s",
 		    n == 0 ? "connection closed" : strerror(errno));
 		return -1;
 	}
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
-		            nfds < MON_MAX_FDS;
-		     k++)
-			memcpy(&sp->fds[nfds++], CMSG_DATA(c) + k * sizeof(int),
-			    sizeof(int));
-	}
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || buf[0] != MON_SPEC) {
+	if (buf[0] != MON_SPEC) {
 		snprintf(err, errlen, "invalid spec message");
 		return -1;
 	}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "monitor-internal.h"
+#include "monitor-io.h"
 
 /* Shows the VM's name in ps, as an exec'd monitor's argv does: the
  * zygote's argv area is rewritten in place ("unikd-monitor NAME"). */
@@ -43,56 +44,44 @@ zygote_title(int argc, char **argv, const char *vm)
 	snprintf(start + n, len - n, "%s", vm);
 }
 
-/* One MON_FORK packet: the VM's name into vm, the spec socket into *fd
- * (-1 when none came). 0 at end of file; -1 with errno. */
-static ssize_t
+/* One packet: 1 for a MON_FORK with its one fd (the VM's name into vm,
+ * the spec socket into *fd), 0 for any other packet (dropped, its fds
+ * closed), -1 at end of file or on an error (errno 0 at end of file). */
+static int
 zygote_recv(char *vm, size_t vmlen, int *fd)
 {
 	char buf[1 + MON_TITLE_MAX];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr msg = {.msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.b,
-	    .msg_controllen = sizeof(u.b)};
-	struct cmsghdr *c;
+	size_t nfds;
 	ssize_t n;
 
-	*fd = -1;
-	do
-		n = recvmsg(MON_SPEC_FD, &msg, MSG_CMSG_CLOEXEC);
-	while (n == -1 && errno == EINTR);
-	if (n <= 0)
-		return n;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
-	    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (buf[0] != MON_FORK || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (*fd != -1)
+	n = mon_io_recv(MON_SPEC_FD, buf, sizeof(buf), fd, 1, &nfds);
+	if (n == -1 && errno == EMSGSIZE)
+		return 0;
+	if (n <= 0) {
+		if (n == 0)
+			errno = 0;
+		return -1;
+	}
+	if (buf[0] != MON_FORK || nfds != 1) {
+		if (nfds == 1)
 			close(*fd);
-		*fd = -1;
-		return n;
+		return 0;
 	}
 	snprintf(vm, vmlen, "%.*s", (int)(n - 1), buf + 1);
-	return n;
+	return 1;
 }
 
 int
 mon_zygote(int argc, char **argv)
 {
 	char vm[MON_TITLE_MAX + 1];
-	ssize_t n;
 	pid_t pid;
-	int fd;
+	int fd, rc;
 
 	for (;;) {
-		if ((n = zygote_recv(vm, sizeof(vm), &fd)) <= 0)
-			_exit(n == 0 ? 0 : 1);
-		if (fd == -1)
+		if ((rc = zygote_recv(vm, sizeof(vm), &fd)) == -1)
+			_exit(errno == 0 ? 0 : 1);	/* unikd closed it */
+		if (rc == 0)
 			continue;
 		if ((pid = fork()) == 0) {
 			/* dup2 replaces the zygote's socket and clears

@@ -13,10 +13,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -27,6 +29,7 @@
 
 #include <event2/event.h>
 
+#include "monitor-io.h"
 #include "monitor-proto.h"
 #include "monitor.h"
 #include "monitor-fixture.h"
@@ -397,6 +400,56 @@ test_bad_specs(void **state)
 	assert_null(f->m);
 }
 
+/* Open fds of this process. */
+static int
+count_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/* mon_io_recv: fds past what the caller takes are closed, and a packet
+ * too large for its buffer is EMSGSIZE with its fds closed. */
+static void
+test_recv_fds(void **state)
+{
+	int sv[2], fds[3], got[2], before;
+	char buf[4];
+	size_t nfds;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(pipe(fds), 0);
+	fds[2] = dup(fds[0]);
+	assert_int_equal(mon_io_send(sv[0], 'F', "ab", 2, fds, 3, 0), 0);
+	before = count_fds();
+	n = mon_io_recv(sv[1], buf, sizeof(buf), got, 2, &nfds);
+	assert_int_equal(n, 3);
+	assert_int_equal(nfds, 2);
+	assert_memory_equal(buf, "Fab", 3);
+	assert_int_equal(count_fds(), before + 2);	/* not 3 */
+	close(got[0]);
+	close(got[1]);
+
+	assert_int_equal(mon_io_send(sv[0], 'F', "abcdef", 6, fds, 1, 0), 0);
+	before = count_fds();
+	n = mon_io_recv(sv[1], buf, sizeof(buf), got, 2, &nfds);
+	assert_int_equal(n, -1);
+	assert_int_equal(errno, EMSGSIZE);
+	assert_int_equal(nfds, 0);
+	assert_int_equal(count_fds(), before);
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 #define TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 
 int
@@ -414,6 +467,7 @@ main(void)
 	    TEST(test_wrong_user),
 	    TEST(test_groups),
 	    TEST(test_bad_specs),
+	    cmocka_unit_test(test_recv_fds),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
