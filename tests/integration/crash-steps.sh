@@ -31,7 +31,7 @@ status() {	# METHOD PATH [CURL ARGS...]: the HTTP status ("000": none)
 # crash_at STEP METHOD PATH [CURL ARGS...]: the request kills unikd at
 # STEP (it gets no answer); then unikd is started again, without the hook.
 crash_at() {
-	local step=$1 i code
+	local step=$1 code
 	shift
 	info "kill -9 at $step"
 	export UNIKD_FAULT=$step
@@ -39,13 +39,7 @@ crash_at() {
 	unset UNIKD_FAULT
 	code=$(status "$@")
 	[ "$code" = 000 ] || fail "$step: the request was answered ($code)"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$UNIKD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$UNIKD_PID" 2>/dev/null && fail "$step: unikd did not die"
-	wait "$UNIKD_PID" 2>/dev/null
-	UNIKD_PID=
+	wait_unikd_exit 10 || fail "$step: unikd did not die"
 	grep -q "action=fault step=$step" "$T/unikd.log" ||
 	    fail "$step: unikd did not reach the step"
 	start_unikd

@@ -333,19 +333,25 @@ start_unikd() {
 	fail "unikd did not answer within 10s"
 }
 
-# Graceful stop (SIGTERM): VMs keep running under their monitors.
-stop_unikd() {
-	local i rc
-	kill -TERM "$UNIKD_PID" 2>/dev/null || fail "unikd is not running"
-	for ((i = 0; i < 100; i++)); do
+# wait_unikd_exit SECONDS: waits for unikd to end, then sets UNIKD_RC
+# to its exit status; false when it still runs after SECONDS.
+wait_unikd_exit() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
 		kill -0 "$UNIKD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$UNIKD_PID" 2>/dev/null && fail "unikd ignored SIGTERM for 10s"
-	wait "$UNIKD_PID"
-	rc=$?
+	kill -0 "$UNIKD_PID" 2>/dev/null && return 1
+	wait "$UNIKD_PID" 2>/dev/null
+	UNIKD_RC=$?
 	UNIKD_PID=
-	[ "$rc" = 0 ] || fail "unikd exited with status $rc on SIGTERM"
+}
+
+# Graceful stop (SIGTERM): VMs keep running under their monitors.
+stop_unikd() {
+	kill -TERM "$UNIKD_PID" 2>/dev/null || fail "unikd is not running"
+	wait_unikd_exit 10 || fail "unikd ignored SIGTERM for 10s"
+	[ "$UNIKD_RC" = 0 ] || fail "unikd exited with status $UNIKD_RC on SIGTERM"
 }
 
 kill9_unikd() {

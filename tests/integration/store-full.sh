@@ -25,15 +25,8 @@ dd if=/dev/zero of="$T/state/filler" bs=64k 2>/dev/null
 api POST /v1/vms "$(vm_def refused)"
 assert_eq "$STATUS" 500 "create on a full disk ($RESP)"
 assert_contains "$RESP" "the change was not recorded" "the 500's message"
-for ((i = 0; i < 50; i++)); do
-	kill -0 "$UNIKD_PID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$UNIKD_PID" 2>/dev/null && fail "unikd still runs after a failed commit"
-wait "$UNIKD_PID"
-rc=$?
-UNIKD_PID=
-assert_eq "$rc" 1 "unikd's exit status after a failed commit"
+wait_unikd_exit 5 || fail "unikd still runs after a failed commit"
+assert_eq "$UNIKD_RC" 1 "unikd's exit status after a failed commit"
 echo "ok 1 - a create whose commit fails is a 500, and unikd exits"
 
 rm -f "$T/state/filler"
