@@ -91,7 +91,8 @@ limits_fds_check(struct unikd *u, const char *vm, size_t transient,
 {
 	uint64_t need;
 
-	need = u->fd_base + monitor_fds() + transient + 1 + LIMITS_FD_HEADROOM;
+	need = u->fd_base + u->fd_kept + monitor_fds() + transient + 1 +
+	    LIMITS_FD_HEADROOM;
 	if (need <= u->fd_limit)
 		return 0;
 	return uerr_set(e, UERR_UNAVAILABLE,
@@ -101,8 +102,18 @@ limits_fds_check(struct unikd *u, const char *vm, size_t transient,
 }
 
 bool
-limits_fds_spare(struct unikd *u, size_t kept)
+limits_fd_keep(struct unikd *u)
 {
-	return u->fd_base + u->cf.max_vms + kept + 1 + LIMITS_FD_HEADROOM <=
-	    u->fd_limit;
+	if (u->fd_base + u->cf.max_vms + u->fd_kept + 1 + LIMITS_FD_HEADROOM >
+	    u->fd_limit)
+		return false;
+	u->fd_kept++;
+	return true;
+}
+
+void
+limits_fd_unkeep(struct unikd *u)
+{
+	if (u->fd_kept > 0)
+		u->fd_kept--;
 }

@@ -23,8 +23,11 @@ void limits_settle(struct unikd *);
  * fds while it runs and then keeps one (its monitor connection) fits. */
 int limits_fds_check(struct unikd *, const char *vm, size_t transient,
     struct uerr *e);
-/* Whether one more fd may be kept open (on top of `kept` such) while
- * every VM up to limits.max_vms could still run its monitor. */
-bool limits_fds_spare(struct unikd *, size_t kept);
+/* Takes one more fd to keep open beyond a start (a cache's), counted in
+ * every later check: false, taking none, unless every VM up to
+ * limits.max_vms could still run its monitor. */
+bool limits_fd_keep(struct unikd *);
+/* Gives back one fd limits_fd_keep() took. */
+void limits_fd_unkeep(struct unikd *);
 
 #endif

@@ -120,6 +120,7 @@ struct unikd {
 	/* Open files (host-limits.c). */
 	uint64_t fd_limit;		/* RLIMIT_NOFILE in force */
 	uint64_t fd_base;		/* fds held once ready, monitors aside */
+	uint64_t fd_kept;		/* kept open on top (limits_fd_keep) */
 	uint64_t default_max_vms;	/* from fd_limit: limits.max_vms unset */
 
 	int64_t started_at;

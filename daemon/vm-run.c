@@ -190,9 +190,8 @@ vm_run_blocks(struct vm *vm, struct tender_cmd *cmd, struct uerr *e)
 int
 vm_run_fits(struct vm *vm, struct uerr *e)
 {
-	/* and the stat files kept for /metrics (vm-stats.c) */
 	return limits_fds_check(vm->u, vm->spec.name,
-	    vm->spec.nnics + vm->spec.nblocks + 6 + vm_stats_fds(), e);
+	    vm->spec.nnics + vm->spec.nblocks + 6, e);
 }
 
 /* The tender's uid from tender_uids: one is taken at the first start of

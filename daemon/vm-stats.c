@@ -126,16 +126,8 @@ vm_stats_proc(pid_t pid, struct vm_proc_stats *out)
  * so one whose tender was replaced (a restart) or is gone is closed and
  * opened again for the current pid. It is kept only while the open-file
  * budget leaves room for every VM that may still start
- * (limits_fds_spare()); else the file is opened and closed each time.
+ * (limits_fd_keep()); else the file is opened and closed each time.
  */
-static size_t vm_stats_nfds;
-
-size_t
-vm_stats_fds(void)
-{
-	return vm_stats_nfds;
-}
-
 void
 vm_stats_forget(struct vm *vm)
 {
@@ -143,7 +135,7 @@ vm_stats_forget(struct vm *vm)
 		return;
 	close(vm->stat_fd);
 	vm->stat_fd = -1;
-	vm_stats_nfds--;
+	limits_fd_unkeep(vm->u);
 }
 
 int
@@ -159,14 +151,14 @@ vm_stats_proc_vm(struct vm *vm, struct vm_proc_stats *out)
 	    vm_stats_read(vm->stat_fd, out) == 0)
 		return 0;
 	vm_stats_forget(vm);
-	if (!limits_fds_spare(vm->u, vm_stats_nfds))
+	if (!limits_fd_keep(vm->u))
 		return vm_stats_proc(vm->pid, out);
 	if ((vm->stat_fd = vm_stats_open(vm->pid)) == -1) {
+		limits_fd_unkeep(vm->u);
 		errno = ESRCH;
 		return -1;
 	}
 	vm->stat_pid = vm->pid;
-	vm_stats_nfds++;
 	if (vm_stats_read(vm->stat_fd, out) == 0)
 		return 0;
 	vm_stats_forget(vm);

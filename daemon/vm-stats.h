@@ -34,8 +34,6 @@ int vm_stats_proc(pid_t pid, struct vm_proc_stats *out);
 int vm_stats_proc_vm(struct vm *, struct vm_proc_stats *out);
 /* Closes vm's kept stat file, if any. */
 void vm_stats_forget(struct vm *);
-/* The stat files kept open now, for the open-file budget. */
-size_t vm_stats_fds(void);
 
 /*
  * The counters of every link, from one dump taken at the first lookup

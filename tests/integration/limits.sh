@@ -66,6 +66,15 @@ for ((i = 1; i < n; i++)); do
 done
 grep -q "Too many open files\|monitor lost" "$T/unikd.log" &&
     fail "unikd ran out of fds: $(grep -m1 "Too many open files\|monitor lost" "$T/unikd.log")"
+# Stats keep no tender's stat file open when the budget has no room
+# for it: the fds unikd holds do not change, and the start still fails
+# the same way.
+nfds() { ls "/proc/$UNIKD_PID/fd" | wc -l; }
+before=$(nfds)
+uk --json stats >/dev/null || fail "stats of every VM"
+assert_eq "$(nfds)" "$before" "unikd's fds after stats with no room"
+code=$(post "/v1/vms?start=true" "$(vm_body "f$n")")
+assert_eq "$code" 503 "status of f$n after the stats"
 for ((i = 1; i < n; i++)); do
 	uk rm -f "f$i" >/dev/null || fail "rm -f f$i"
 done

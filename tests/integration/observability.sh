@@ -105,6 +105,16 @@ rss=$(echo "$s2" | jget 'd["memory_rss_bytes"]')
 info "cpu ${c1}s -> ${c2}s, rss $rss bytes"
 "$PY" -c "import sys; sys.exit(0 if $c2 > $c1 else 1)" ||
     fail "CPU time did not grow: $c1 -> $c2"
+# with room in the open-file budget, the tender's stat file stays open
+kept() {
+	local f
+	for f in /proc/"$UNIKD_PID"/fd/*; do
+		[ "$(readlink "$f")" = "/proc/$(vm_field busy pid)/stat" ] &&
+		    return 0
+	done
+	return 1
+}
+kept || fail "unikd keeps no open stat file of busy's tender"
 [ "$rss" -gt 0 ] || fail "RSS is $rss"
 assert_eq "$(echo "$s2" | jget 'd["state"]')" running "stats state"
 assert_eq "$(echo "$s2" | jget 'd["pid"]')" "$(vm_field busy pid)" "stats pid"
